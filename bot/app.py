@@ -1,0 +1,82 @@
+"""The composition root: builds the Application and wires every handler and job in one place."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from telegram import BotCommand
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, Defaults
+
+from bot.config import Settings
+from bot.content import load_content
+from bot.handlers import register_handlers
+from bot.services import SERVICES_KEY, Services, utc_now
+from db.engine import create_engine, create_session_factory
+from db.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+# The commands shown in Telegram's menu, in order; texts come from the catalogue.
+MENU_COMMANDS = (
+    "today",
+    "checkin",
+    "status",
+    "pause",
+    "resume",
+    "reset",
+    "time",
+    "timezone",
+    "reminders",
+    "help",
+    "delete",
+)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    run_migrations: bool = True,
+) -> Application:  # type: ignore[type-arg]
+    """Build the Application: Bot API endpoint, defaults, database, content, handlers."""
+    token = settings.require_token()
+    content = load_content()
+    engine = create_engine(settings.database_url)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessions=create_session_factory(engine),
+        content=content,
+        clock=clock,
+    )
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        if run_migrations:
+            await upgrade(engine)
+        catalogue = content.catalogue
+        await app.bot.set_my_commands(
+            [BotCommand(name, catalogue.text(f"commands.{name}")) for name in MENU_COMMANDS]
+        )
+        log.info("Bot started as @%s", app.bot.username)
+
+    async def post_shutdown(_app: Application) -> None:  # type: ignore[type-arg]
+        await engine.dispose()
+
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=UTC))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .concurrent_updates(False)
+    )
+    if settings.telegram_api_base_url:
+        base = settings.telegram_api_base_url
+        builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
+    app = builder.build()
+    app.bot_data[SERVICES_KEY] = services
+    register_handlers(app)
+    return app
