@@ -104,6 +104,11 @@ class Patient(Base):
     program_epoch: Mapped[int] = mapped_column(SmallInteger, default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Optimistic locking: two updates racing on one person (two button presses, the dispatcher
+    # and a command) cannot both win; the loser sees StaleDataError and changes nothing.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     sessions: Mapped[list[DailySession]] = relationship(
         back_populates="patient", cascade="all, delete-orphan", passive_deletes=True

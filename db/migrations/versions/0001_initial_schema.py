@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("program_epoch", sa.SmallInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_patients")),
         sa.UniqueConstraint("telegram_user_id", name=op.f("uq_patients_telegram_user_id")),
     )
