@@ -1,0 +1,250 @@
+"""Every query the conversation needs, as named functions (handlers and use cases build no SQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    DailySession,
+    Patient,
+    PatientStatus,
+    ReportKind,
+    SafetyEvent,
+    SymptomReport,
+)
+
+
+async def get_patient(db: AsyncSession, telegram_user_id: int) -> Patient | None:
+    result = await db.execute(select(Patient).where(Patient.telegram_user_id == telegram_user_id))
+    return result.scalar_one_or_none()
+
+
+async def get_patient_by_id(db: AsyncSession, patient_id: int) -> Patient | None:
+    return await db.get(Patient, patient_id)
+
+
+def new_patient(
+    db: AsyncSession, telegram_user_id: int, chat_id: int, now: datetime, language: str = "en"
+) -> Patient:
+    patient = Patient(
+        telegram_user_id=telegram_user_id,
+        chat_id=chat_id,
+        language=language,
+        status=PatientStatus.ONBOARDING,
+        flow_data={},
+        program_state={},
+        program_epoch=1,
+        nudges_enabled=True,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(patient)
+    return patient
+
+
+async def delete_patient(db: AsyncSession, patient_id: int) -> None:
+    """Erase every row about a person (children first, so it holds without FK cascades too)."""
+    await db.execute(delete(SafetyEvent).where(SafetyEvent.patient_id == patient_id))
+    await db.execute(delete(SymptomReport).where(SymptomReport.patient_id == patient_id))
+    await db.execute(delete(DailySession).where(DailySession.patient_id == patient_id))
+    await db.execute(delete(Patient).where(Patient.id == patient_id))
+
+
+async def mark_blocked(db: AsyncSession, telegram_user_id: int, now: datetime) -> bool:
+    """The person blocked the bot: stop sending until they write again."""
+    result = await db.execute(
+        update(Patient)
+        .where(Patient.telegram_user_id == telegram_user_id, Patient.blocked_at.is_(None))
+        .values(blocked_at=now, nudge_at=None, version=Patient.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) > 0
+
+
+async def mark_blocked_by_chat(db: AsyncSession, chat_id: int, now: datetime) -> bool:
+    result = await db.execute(
+        update(Patient)
+        .where(Patient.chat_id == chat_id, Patient.blocked_at.is_(None))
+        .values(blocked_at=now, nudge_at=None, version=Patient.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) > 0
+
+
+# Daily sessions
+
+
+async def get_session(db: AsyncSession, session_id: int) -> DailySession | None:
+    return await db.get(DailySession, session_id)
+
+
+async def session_on(
+    db: AsyncSession, patient_id: int, epoch: int, local_date: date
+) -> DailySession | None:
+    result = await db.execute(
+        select(DailySession).where(
+            DailySession.patient_id == patient_id,
+            DailySession.program_epoch == epoch,
+            DailySession.local_date == local_date,
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+def add_session(
+    db: AsyncSession,
+    patient: Patient,
+    local_date: date,
+    day_number: int,
+    exercises: Sequence[int],
+    new_exercise: int | None,
+    now: datetime,
+) -> DailySession:
+    row = DailySession(
+        patient_id=patient.id,
+        program_epoch=patient.program_epoch,
+        local_date=local_date,
+        day_number=day_number,
+        exercises=list(exercises),
+        new_exercise=new_exercise,
+        sent_at=now,
+    )
+    db.add(row)
+    return row
+
+
+async def record_outcome(
+    db: AsyncSession, session_id: int, outcome: str, now: datetime
+) -> bool:
+    """Record how a routine went, once: the second of two racing presses changes nothing."""
+    result = await db.execute(
+        update(DailySession)
+        .where(DailySession.id == session_id, DailySession.outcome.is_(None))
+        .values(outcome=outcome, answered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+async def sessions_of(db: AsyncSession, patient_id: int, epoch: int) -> list[DailySession]:
+    result = await db.execute(
+        select(DailySession)
+        .where(DailySession.patient_id == patient_id, DailySession.program_epoch == epoch)
+        .order_by(DailySession.local_date)
+    )
+    return list(result.scalars())
+
+
+async def latest_session(db: AsyncSession, patient_id: int, epoch: int) -> DailySession | None:
+    result = await db.execute(
+        select(DailySession)
+        .where(DailySession.patient_id == patient_id, DailySession.program_epoch == epoch)
+        .order_by(DailySession.local_date.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+# Symptom reports and safety events
+
+
+def add_report(
+    db: AsyncSession,
+    patient: Patient,
+    kind: str,
+    ratings: dict[str, int],
+    now: datetime,
+    *,
+    stop_signals: Sequence[str] = (),
+    session_id: int | None = None,
+    stopped_exercise: int | None = None,
+    stopped_reason: str | None = None,
+) -> SymptomReport:
+    if kind not in ReportKind.ALL:
+        raise ValueError(f"unknown report kind {kind!r}")
+    row = SymptomReport(
+        patient_id=patient.id,
+        session_id=session_id,
+        program_epoch=patient.program_epoch,
+        kind=kind,
+        pain=ratings["pain"],
+        numbness=ratings["numbness"],
+        tingling=ratings["tingling"],
+        extent=ratings["extent"],
+        stop_signals=list(stop_signals),
+        stopped_exercise=stopped_exercise,
+        stopped_reason=stopped_reason,
+        created_at=now,
+    )
+    db.add(row)
+    return row
+
+
+async def reports_of(db: AsyncSession, patient_id: int) -> list[SymptomReport]:
+    """Every report of a person, oldest first (all epochs: the baseline predates a reset)."""
+    result = await db.execute(
+        select(SymptomReport)
+        .where(SymptomReport.patient_id == patient_id)
+        .order_by(SymptomReport.created_at, SymptomReport.id)
+    )
+    return list(result.scalars())
+
+
+def add_event(
+    db: AsyncSession,
+    patient: Patient,
+    tier: str,
+    action: str,
+    reasons: Sequence[str],
+    now: datetime,
+    *,
+    report_id: int | None = None,
+    suspected_exercise: int | None = None,
+) -> SafetyEvent:
+    row = SafetyEvent(
+        patient_id=patient.id,
+        report_id=report_id,
+        tier=tier,
+        action=action,
+        reasons=list(reasons),
+        suspected_exercise=suspected_exercise,
+        created_at=now,
+    )
+    db.add(row)
+    return row
+
+
+async def events_of(db: AsyncSession, patient_id: int) -> list[SafetyEvent]:
+    result = await db.execute(
+        select(SafetyEvent)
+        .where(SafetyEvent.patient_id == patient_id)
+        .order_by(SafetyEvent.created_at, SafetyEvent.id)
+    )
+    return list(result.scalars())
+
+
+async def acknowledge_events(db: AsyncSession, patient_id: int, now: datetime) -> None:
+    await db.execute(
+        update(SafetyEvent)
+        .where(SafetyEvent.patient_id == patient_id, SafetyEvent.acknowledged_at.is_(None))
+        .values(acknowledged_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def count_rows(db: AsyncSession, patient_id: int) -> dict[str, int]:
+    """How many rows of each kind a person has (for /delete's tests and operators)."""
+    counts: dict[str, int] = {}
+    for model in (DailySession, SymptomReport, SafetyEvent):
+        result = await db.execute(select(model.id).where(model.patient_id == patient_id))
+        counts[model.__tablename__] = len(result.all())
+    return counts
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
