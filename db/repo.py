@@ -131,6 +131,17 @@ async def record_outcome(
     return _rowcount(result) == 1
 
 
+async def set_session_message(
+    db: AsyncSession, session_id: int, patient_id: int, message_id: int
+) -> None:
+    await db.execute(
+        update(DailySession)
+        .where(DailySession.id == session_id, DailySession.patient_id == patient_id)
+        .values(message_id=message_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def sessions_of(db: AsyncSession, patient_id: int, epoch: int) -> list[DailySession]:
     result = await db.execute(
         select(DailySession)

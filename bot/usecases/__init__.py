@@ -1,0 +1,1 @@
+"""Use cases: what the bot does for an event, shared by handlers and the dispatcher."""
