@@ -6,11 +6,12 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
+    CommandHandler,
     MessageHandler,
     filters,
 )
 
-from bot.handlers import conversation, errors
+from bot.handlers import conversation, errors, reminders
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
@@ -24,6 +25,9 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED, conversation.on_edited))
     app.add_handler(
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.FORWARDED, conversation.on_forward)
+    )
+    app.add_handler(
+        CommandHandler("reminders", reminders.on_reminders, filters=PRIVATE & NEW_MESSAGE)
     )
     app.add_handler(
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, conversation.on_command)
