@@ -40,6 +40,15 @@ def _markup(reply: Reply) -> ReplyMarkup | None:
 
 async def deliver(bot: Bot, chat_id: int, reply: Reply) -> int | None:
     """Send or edit one message; returns the message id (None when an edit changed nothing)."""
+    if reply.edit is not None and reply.markup_only:
+        try:
+            await bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=reply.edit, reply_markup=inline_markup(reply.buttons)
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+        return reply.edit
     if reply.edit is not None:
         try:
             result = await bot.edit_message_text(

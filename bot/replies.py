@@ -23,6 +23,7 @@ class Reply:
     edit: int | None = None  # the message id to edit in place
     ask_location: str | None = None  # label of a one-time "share my location" keyboard button
     remove_keyboard: bool = False  # take away a reply keyboard shown earlier
+    markup_only: bool = False  # with ``edit``: change only the buttons, keep the text
     # A tag when the use case wants this message's id back: "card" (the flow's message) or
     # "session:<id>" (a routine message, stored on that daily session).
     track: str | None = None

@@ -16,7 +16,7 @@ from bot.domain.program import (
     resume,
     start_program,
 )
-from bot.domain.timing import local_now, resume_send_at
+from bot.domain.timing import first_send_at, local_date, local_now, resume_send_at
 from bot.replies import Reply, rows
 from bot.usecases import checkin, onboarding
 from bot.usecases.flows import HOLD_TEXT, Turn
@@ -91,6 +91,11 @@ async def send_today(turn: Turn) -> None:
             turn.db, turn.patient, turn.today, plan.day, plan.exercises, plan.new, turn.now
         )
         await turn.db.flush()
+    # One routine per local day: today's is out, so the dispatcher's next one is tomorrow's.
+    next_at = turn.patient.next_send_at
+    if next_at is not None and local_date(next_at, turn.zone) <= turn.today:
+        reminder = turn.patient.reminder_time or turn.settings.default_reminder_time
+        turn.patient.next_send_at = first_send_at(reminder, turn.zone, turn.now, start_today=False)
     replies = routine_replies(plan, session.id, turn.content)
     replies[-1] = replace(replies[-1], track=f"session:{session.id}")
     turn.outcome.replies.extend(replies)
@@ -102,8 +107,8 @@ async def on_routine_button(turn: Turn, session: DailySession, value: str, messa
         turn.outcome.answer = turn.t("errors.already_recorded")
         return
     turn.patient.nudge_at = None
-    marker = turn.t(f"routine_status.marked_{value}")
-    turn.outcome.replies.append(Reply(marker, (), edit=message_id))
+    # The routine stays readable; only its buttons go.
+    turn.outcome.replies.append(Reply("", (), edit=message_id, markup_only=True))
     if value == SKIP:
         turn.save_state(record_day(turn.state, DayOutcome(RoutineOutcome.SKIPPED)))
         turn.outcome.add(turn.t("routine_status.skipped"))

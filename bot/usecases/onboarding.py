@@ -262,13 +262,11 @@ def on_zone_confirm(turn: Turn, value: str, message_id: int) -> None:
         ask_zone(turn, then=turn.data.get("then", "onboarding"))
         return
     turn.patient.time_zone = zone
-    turn.outcome.replies.append(
-        Reply(
-            turn.t("onboarding.zone_set", zone=zone, local=describe_local_time(zone, turn.now)),
-            edit=message_id,
-        )
+    turn.outcome.replies.append(Reply("", (), edit=message_id, markup_only=True))
+    turn.outcome.add(
+        turn.t("onboarding.zone_set", zone=zone, local=describe_local_time(zone, turn.now)),
+        remove_keyboard=True,
     )
-    turn.outcome.add(turn.t("onboarding.zone_keyboard_removed"), remove_keyboard=True)
     if turn.data.get("then", "onboarding") == "onboarding":
         ask_start(turn)
         return
