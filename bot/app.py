@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,7 +13,10 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot.config import Settings
 from bot.content import load_content
+from bot.dispatcher import schedule_dispatcher
+from bot.domain import zones
 from bot.handlers import register_handlers
+from bot.ratelimit import RateLimiter
 from bot.services import SERVICES_KEY, Services, utc_now
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
@@ -40,8 +44,15 @@ def build_application(
     *,
     clock: Callable[[], datetime] = utc_now,
     run_migrations: bool = True,
+    start_dispatcher: bool = True,
+    rate_limiter: RateLimiter | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """Build the Application: Bot API endpoint, defaults, database, content, handlers."""
+    """Build the Application: Bot API endpoint, defaults, database, content, handlers, jobs.
+
+    ``start_dispatcher=False`` leaves out the repeating dispatcher job (tests and the
+    ``dispatch`` command run passes themselves); ``rate_limiter`` replaces the one built from
+    the settings (tests inject one with a fake sleep).
+    """
     token = settings.require_token()
     content = load_content()
     engine = create_engine(settings.database_url)
@@ -56,6 +67,9 @@ def build_application(
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         if run_migrations:
             await upgrade(engine)
+        # The city index takes about a second to build: build it now, not when the first
+        # person types their city.
+        await asyncio.to_thread(zones.warm_up)
         catalogue = content.catalogue
         await app.bot.set_my_commands(
             [BotCommand(name, catalogue.text(f"commands.{name}")) for name in MENU_COMMANDS]
@@ -72,6 +86,14 @@ def build_application(
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(False)
+        .rate_limiter(
+            rate_limiter
+            or RateLimiter(
+                overall_per_second=settings.rate_limit_overall_per_second,
+                per_chat_per_second=settings.rate_limit_per_chat_per_second,
+                enabled=settings.rate_limit,
+            )
+        )
     )
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url
@@ -79,4 +101,6 @@ def build_application(
     app = builder.build()
     app.bot_data[SERVICES_KEY] = services
     register_handlers(app)
+    if start_dispatcher:
+        schedule_dispatcher(app)
     return app

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
@@ -37,7 +38,35 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument(
         "--downgrade", action="store_true", help="downgrade to REVISION (e.g. base) instead"
     )
+    dispatch = sub.add_parser(
+        "dispatch",
+        help="run one dispatcher pass and exit (cron, a manual resend, tests)",
+        description="Run exactly one pass of the morning dispatcher as if it were --now, against "
+        "the configured database and Bot API: send the routines and nudges that are due, then "
+        "print how many were sent and how many people were skipped and why. Safe to run while "
+        "the bot runs: claims are shared through the database.",
+    )
+    dispatch.add_argument(
+        "--now",
+        metavar="ISO-8601",
+        help="the instant to act as, with an offset, e.g. 2026-03-29T06:00:00+00:00 "
+        "(default: the current time)",
+    )
     return parser
+
+
+def _parse_now(value: str | None) -> datetime:
+    if value is None:
+        from bot.services import utc_now
+
+        return utc_now()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"--now {value!r} is not an ISO-8601 time") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(f"--now {value!r} has no UTC offset; add one, e.g. +00:00 or Z")
+    return parsed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,11 +74,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     try:
         settings = load_settings()
-        if command == "run":
+        if command in ("run", "dispatch"):
             settings.require_token()
         configure_logging(settings.log_level, _secrets(settings))
         if command == "migrate":
             return asyncio.run(_migrate(settings, args.revision, args.downgrade))
+        if command == "dispatch":
+            try:
+                now = _parse_now(args.now)
+            except ValueError as exc:
+                print(f"Error: {exc}.", file=sys.stderr)
+                return EXIT_CONFIG
+            return asyncio.run(_dispatch(settings, now))
         return _run(settings)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
@@ -73,6 +109,26 @@ async def _migrate(settings: Settings, revision: str, down: bool) -> int:
         print(f"Database at revision {await current_revision(engine) or 'base'}.")
     finally:
         await engine.dispose()
+    return 0
+
+
+async def _dispatch(settings: Settings, now: datetime) -> int:
+    from bot.app import build_application
+    from bot.dispatcher import dispatch_once
+    from bot.services import SERVICES_KEY, Services
+    from db.migrate import upgrade
+
+    app = build_application(settings, start_dispatcher=False)
+    svc: Services = app.bot_data[SERVICES_KEY]
+    try:
+        await upgrade(svc.engine)
+        async with app:
+            report = await dispatch_once(app.bot, svc, now)
+    finally:
+        await svc.engine.dispose()
+    print(f"Dispatch pass as of {now.isoformat()}")
+    for line in report.lines():
+        print(line)
     return 0
 
 

@@ -98,6 +98,9 @@ class Patient(Base):
     next_send_at: Mapped[datetime | None] = mapped_column(index=True)
     nudge_at: Mapped[datetime | None] = mapped_column(index=True)
     nudges_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The dispatcher's lease: while it lies in the future one dispatcher owns this person's due
+    # routine or nudge, so a second process (or the next pass) leaves the row alone.
+    claimed_until: Mapped[datetime | None]
     program_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     program_started_on: Mapped[date | None] = mapped_column(Date)
     # Incremented by /reset: earlier sessions stay in the history, marked by their epoch.
@@ -143,6 +146,9 @@ class DailySession(Base):
     sent_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
     nudged_at: Mapped[datetime | None]
+    # "dispatcher" when the morning dispatcher created the row: a row of its own still without a
+    # message id is a send that crashed midway and may be retried; one from /today is not.
+    sent_by: Mapped[str | None] = mapped_column(String(16))
 
     patient: Mapped[Patient] = relationship(back_populates="sessions")
 

@@ -118,9 +118,7 @@ def add_session(
     return row
 
 
-async def record_outcome(
-    db: AsyncSession, session_id: int, outcome: str, now: datetime
-) -> bool:
+async def record_outcome(db: AsyncSession, session_id: int, outcome: str, now: datetime) -> bool:
     """Record how a routine went, once: the second of two racing presses changes nothing."""
     result = await db.execute(
         update(DailySession)

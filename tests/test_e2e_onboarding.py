@@ -125,8 +125,7 @@ async def test_time_zone_by_location_and_by_local_time(database_url: str) -> Non
         await bot.tap(USER, "Lower back only")
         await bot.say(USER, "7:30")
         assert bot.server.reply_keyboard(USER) is not None
-        bot.server.share_location(USER, 40.7128, -74.0060)
-        await bot.server.settle()
+        await bot.after(lambda: bot.server.share_location(USER, 40.7128, -74.0060))
         assert "America/New_York" in bot.last(USER).text
         await bot.tap(USER, "No, choose again")
         # 07:00 UTC is 12:30 in Kolkata.

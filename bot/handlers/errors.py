@@ -22,9 +22,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(context.error, Forbidden):
         return
     text = services(context).content.catalogue.text("errors.unexpected")
+    # Button presses were already answered by their handler (exactly once, in a finally).
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer()
         await context.bot.send_message(update.effective_chat.id, text)
     except TelegramError:
         log.warning("Could not tell chat about the error for update %s", update_id)

@@ -726,6 +726,11 @@ class BotApiServer:
         self._next_mid[chat_id] = mid
         return mid
 
+    @property
+    def last_update_id(self) -> int:
+        """The update_id of the most recently injected update (0 before any)."""
+        return self._last_injected
+
     def _enqueue(self, kind: str, payload: JSON) -> JSON:
         self._update_id += 1
         update = {"update_id": self._update_id, kind: payload}

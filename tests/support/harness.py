@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, TypeHandler
 
 from bot.app import build_application
 from bot.config import Settings
@@ -16,6 +17,8 @@ from bot.services import SERVICES_KEY, Services
 from tests.support.botapi import BotApiServer, SentMessage
 
 TOKEN = "123456:TEST-token-never-real"
+WAIT = 20.0  # generous: CI runs on two shared cores
+FIRST_UPDATE_ID = 101  # the local server numbers updates from here
 
 
 @dataclass
@@ -41,6 +44,20 @@ class BotHarness:
     server: BotApiServer
     app: Application  # type: ignore[type-arg]
     clock: FakeClock
+    processed: set[int] = field(default_factory=set)
+
+    async def until_processed(self) -> None:
+        """Wait until the Application has finished with every update injected so far.
+
+        A handler in the last group records each update after the real handlers ran (PTB runs
+        groups in order, even after an error), so this does not depend on timing.
+        """
+        last = self.server.last_update_id
+        await self.server.wait_for(
+            lambda: all(i in self.processed for i in range(FIRST_UPDATE_ID, last + 1)),
+            timeout=WAIT,
+        )
+        await self.server.settle(quiet=0.02)
 
     @property
     def services(self) -> Services:
@@ -50,14 +67,19 @@ class BotHarness:
     async def say(self, user_id: int, text: str) -> SentMessage:
         """Send a text (or command) as the person and return the bot's last message."""
         self.server.send_text(user_id, text)
-        await self.server.settle()
+        await self.until_processed()
         return self.server.last_message(user_id)
+
+    async def after(self, inject: Callable[[], object]) -> None:
+        """Inject an update (a sticker, an edit...) and wait until the bot has handled it."""
+        inject()
+        await self.until_processed()
 
     async def tap(self, user_id: int, button_text: str, message: SentMessage | None = None) -> str:
         """Press an inline button (on the last message by default); returns the answer text."""
         target = message if message is not None else self.server.last_message(user_id)
         query_id = self.server.press(user_id, target, button_text)
-        await self.server.settle()
+        await self.until_processed()
         answer = self.server.callback_answers.get(query_id)
         assert answer is not None, f"callback {query_id} was not answered\n{self.server.dump()}"
         return str(answer.get("text") or "")
@@ -82,13 +104,27 @@ def make_settings(database_url: str, api_base_url: str, **extra: Any) -> Setting
 
 @asynccontextmanager
 async def running_bot(
-    database_url: str, clock: FakeClock | None = None, **settings: Any
+    database_url: str,
+    clock: FakeClock | None = None,
+    *,
+    start_dispatcher: bool = False,
+    **settings: Any,
 ) -> AsyncIterator[BotHarness]:
+    """The bot on a fresh local server; the dispatcher job is off unless asked for (tests run
+    passes themselves with the fake clock)."""
     clock = clock or FakeClock()
     async with BotApiServer() as server:
+        harness_processed: set[int] = set()
+
+        async def mark_processed(update: Update, _context: object) -> None:
+            harness_processed.add(update.update_id)
+
         app = build_application(
-            make_settings(database_url, server.base_url, **settings), clock=clock
+            make_settings(database_url, server.base_url, **settings),
+            clock=clock,
+            start_dispatcher=start_dispatcher,
         )
+        app.add_handler(TypeHandler(Update, mark_processed), group=99)
         await app.initialize()
         if app.post_init is not None:
             await app.post_init(app)
@@ -96,7 +132,7 @@ async def running_bot(
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0.0, timeout=1)
         try:
-            yield BotHarness(server, app, clock)
+            yield BotHarness(server, app, clock, harness_processed)
             assert server.violations == [], server.violations
         finally:
             await app.updater.stop()

@@ -1,0 +1,125 @@
+"""Dispatcher test helpers: a bot without polling, and people written straight to the db."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.dispatcher import DispatchReport, dispatch_once
+from bot.domain.program import start_program
+from bot.domain.timing import first_send_at
+from bot.ratelimit import RateLimiter
+from bot.services import SERVICES_KEY, Services
+from db import repo
+from db.migrate import upgrade
+from db.models import DailySession, Patient, PatientStatus
+from tests.support.botapi import BotApiServer, SentMessage
+from tests.support.harness import FakeClock, make_settings
+
+
+@dataclass
+class Env:
+    server: BotApiServer
+    app: Application  # type: ignore[type-arg]
+    services: Services
+    clock: FakeClock
+    sleeps: list[float] = field(default_factory=list)
+
+    async def dispatch(self, now: datetime | None = None) -> DispatchReport:
+        if now is not None:
+            self.clock.set(now)
+        return await dispatch_once(self.app.bot, self.services, self.clock())
+
+    def text(self, key: str, **params: object) -> str:
+        return self.services.content.catalogue.text(key, **params)
+
+    def routines(self, chat_id: int) -> list[SentMessage]:
+        """The routine messages a chat received (the ones carrying Done / Not today / Stop)."""
+        nudge = self.text("dispatch.nudge")
+        return [
+            m
+            for m in self.server.messages(chat_id)
+            if len(m.callback_data) == 3 and m.html != nudge
+        ]
+
+    def nudges(self, chat_id: int) -> list[SentMessage]:
+        nudge = self.text("dispatch.nudge")
+        return [m for m in self.server.messages(chat_id) if m.html == nudge]
+
+    async def patient(self, patient_id: int) -> Patient:
+        async with self.services.sessions() as db:
+            found = await db.get(Patient, patient_id)
+            assert found is not None
+            return found
+
+    async def sessions(self, patient_id: int) -> list[DailySession]:
+        async with self.services.sessions() as db:
+            return await repo.sessions_of(db, patient_id, 1)
+
+    async def add_person(
+        self,
+        user_id: int,
+        *,
+        zone: str = "Europe/Paris",
+        at: time = time(8, 0),
+        status: str = PatientStatus.ACTIVE,
+        **fields: Any,
+    ) -> int:
+        """An active person set up now, as onboarding would leave them."""
+        now = self.clock()
+        async with self.services.sessions() as db, db.begin():
+            person = repo.new_patient(db, user_id, user_id, now)
+            person.status = status
+            person.time_zone = zone
+            person.reminder_time = at
+            person.consent_at = now
+            person.program_state = start_program().to_json()
+            person.program_started_on = now.date()
+            person.next_send_at = first_send_at(at, ZoneInfo(zone), now, start_today=True)
+            for name, value in fields.items():
+                setattr(person, name, value)
+        return person.id
+
+
+@asynccontextmanager
+async def dispatch_env(
+    database_url: str, clock: FakeClock | None = None, **settings: Any
+) -> AsyncIterator[Env]:
+    """The real Application (rate limiter, defaults, content) with no polling and no job."""
+    clock = clock or FakeClock()
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        # Record the wait instead of sleeping through it (no timed tests).
+        sleeps.append(seconds)
+
+    limiter = RateLimiter(enabled=False, sleep=fake_sleep, jitter=lambda: 0.0)
+    async with BotApiServer(record_requests=False) as server:
+        app = build_application(
+            make_settings(database_url, server.base_url, **settings),
+            clock=clock,
+            start_dispatcher=False,
+            rate_limiter=limiter,
+        )
+        services: Services = app.bot_data[SERVICES_KEY]
+        await upgrade(services.engine)
+        try:
+            async with app:
+                yield Env(server, app, services, clock, sleeps)
+            assert server.violations == [], server.violations
+        finally:
+            await services.engine.dispose()
+
+
+def local(day: date, at: time, zone: str) -> datetime:
+    """An existing local wall time as an aware datetime (test oracle, not the code under test)."""
+    value = datetime.combine(day, at, tzinfo=ZoneInfo(zone))
+    assert value.astimezone(ZoneInfo("UTC")).astimezone(ZoneInfo(zone)).time() == at
+    return value
