@@ -29,7 +29,7 @@ from bot.domain.timing import (
     nudge_at,
     resume_send_at,
 )
-from bot.outbox import deliver
+from bot.outbox import send_lean
 from bot.replies import Reply
 from bot.services import SERVICES_KEY, Services
 from bot.usecases.routine import plan_for, program_state, routine_buttons, routine_replies
@@ -45,10 +45,9 @@ LEASE: Final = timedelta(minutes=10)
 # A send that failed for a reason other than Forbidden is tried again this much later (until the
 # catch-up cut-off), rather than hammering a failing chat every pass.
 RETRY_FAILED_AFTER: Final = timedelta(minutes=5)
-# People sent to at once within a batch; Telegram's pace comes from the rate limiter. Kept
-# small on purpose: httpcore's pool scans every connection for every request, so 256 parallel
-# sends cost about 5.5 ms CPU per routine against about 3 ms at 8-16 (bench/dispatch.py), and
-# 16 in flight already cover 30 msg/s at Telegram's ~100 ms round trip.
+# People sent to at once within a batch; Telegram's pace comes from the rate limiter. 16 in
+# flight cover 30 msg/s at Telegram's ~100 ms round trip; with the aiohttp transport, 32 or 64
+# measured no faster in bench/dispatch.py (httpx's pool, before it, got slower with more).
 SEND_CONCURRENCY: Final = 16
 
 JOB_NAME: Final = "dispatcher"
@@ -348,7 +347,7 @@ async def _send(bot: Bot, services: Services, plan: _Plan) -> None:
             replies.insert(0, Reply(cat.text("dispatch.welcome_back")))
     try:
         for reply in replies:
-            plan.message_id = await deliver(bot, plan.person.chat_id, reply)
+            plan.message_id = await send_lean(bot, plan.person.chat_id, reply)
     except Forbidden:
         plan.forbidden = True
     except Exception as exc:

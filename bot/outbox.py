@@ -11,6 +11,7 @@ from telegram import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.replies import Keyboard, Reply
@@ -65,3 +66,31 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply) -> int | None:
         return result.message_id if isinstance(result, Message) else reply.edit
     message = await bot.send_message(chat_id, reply.text, reply_markup=_markup(reply))
     return message.message_id
+
+
+async def send_lean(bot: Bot, chat_id: int, reply: Reply) -> int:
+    """Send a new message without building a telegram.Message from the answer.
+
+    For the morning dispatcher, which needs only the message id: parsing Telegram's echo of a
+    3 KB routine (every entity included) costs more CPU than sending it. The request still goes
+    through the bot's rate limiter and error mapping. Telegram's method names are
+    case-insensitive; "SendMessage" keeps do_api_request from suggesting Bot.send_message.
+    """
+    result = await bot.do_api_request(
+        "SendMessage",
+        api_kwargs={
+            "chat_id": chat_id,
+            "text": reply.text,
+            "parse_mode": ParseMode.HTML,
+            # Plain JSON rather than InlineKeyboardMarkup objects: nothing to build or serialise.
+            "reply_markup": {
+                "inline_keyboard": [
+                    [{"text": b.label, "callback_data": b.data} for b in row]
+                    for row in reply.buttons
+                ]
+            }
+            if reply.buttons
+            else None,
+        },
+    )
+    return int(result["message_id"])

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias
 
+import aiohttp
 import httpx
 from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
@@ -65,7 +66,9 @@ def _retry_after_seconds(exc: RetryAfter) -> float:
 def _request_never_left(exc: TimedOut) -> bool:
     # A pool or connect timeout happens before a byte of the request reaches Telegram, so even a
     # non-idempotent send is safe to repeat. Read/write timeouts may have been delivered.
-    return isinstance(exc.__cause__, httpx.PoolTimeout | httpx.ConnectTimeout)
+    return isinstance(
+        exc.__cause__, httpx.PoolTimeout | httpx.ConnectTimeout | aiohttp.ConnectionTimeoutError
+    )
 
 
 def _chat_key(endpoint: str, data: dict[str, Any]) -> _ChatKey | None:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import routine_button
-from bot.content import Content
+from bot.content import Content, load_content
 from bot.domain.program import DayPlan, ProgramState, plan_day, start_program
 from bot.domain.timing import local_date
 from bot.rendering import render_routine
@@ -49,9 +49,27 @@ def routine_buttons(session_id: int, content: Content) -> tuple[tuple[Button, ..
     )
 
 
+# Rendered routines by (language, plan): a morning sends the same few plans to everyone.
+_RENDERED: dict[tuple[str, DayPlan], tuple[str, ...]] = {}
+_RENDERED_MAX = 1024
+
+
+def routine_texts(plan: DayPlan, content: Content) -> tuple[str, ...]:
+    """render_routine, cached for the loaded catalogues (any other Content is rendered afresh)."""
+    if content is not load_content(content.language):
+        return tuple(render_routine(plan, content))
+    key = (content.language, plan)
+    texts = _RENDERED.get(key)
+    if texts is None:
+        if len(_RENDERED) >= _RENDERED_MAX:
+            _RENDERED.clear()
+        texts = _RENDERED[key] = tuple(render_routine(plan, content))
+    return texts
+
+
 def routine_replies(plan: DayPlan, session_id: int, content: Content) -> list[Reply]:
     """The routine as messages; the last one carries Done / Not today / Had to stop."""
-    texts = render_routine(plan, content)
+    texts = routine_texts(plan, content)
     if plan.nothing_left:
         return [Reply(text) for text in texts]
     buttons = routine_buttons(session_id, content)
