@@ -213,11 +213,10 @@ def run_pass(backend: str, people: int, batch: int, pg_base: str) -> dict[str, A
 
 
 async def _startup_probe(url: str) -> dict[str, Any]:
-    """Build, migrate, initialise and start the bot; time and RSS (in a fresh process)."""
+    """Build, initialise, post_init and start the bot; time and RSS (in a fresh process)."""
     from bot.app import build_application
     from bot.config import Settings
     from bot.services import SERVICES_KEY, Services
-    from db.migrate import upgrade
 
     with ServerProcess() as api:
         t0 = time.perf_counter()
@@ -229,8 +228,11 @@ async def _startup_probe(url: str) -> dict[str, Any]:
         )
         app = build_application(settings)
         svc: Services = app.bot_data[SERVICES_KEY]
-        await upgrade(svc.engine)
+        # What run_polling does before it polls: initialise, post_init (migrations, the zone
+        # index, the command menu), start the job queue.
         await app.initialize()
+        assert app.post_init is not None
+        await app.post_init(app)
         await app.start()
         assert app.job_queue is not None
         jobs = len(app.job_queue.jobs())
@@ -313,7 +315,10 @@ def main() -> None:
         )
     if args.skip_startup:
         return
-    print("Start-up (build, migrate, initialise, start the job queue), fresh process each")
+    print(
+        "Start-up (build, initialise, post_init: migrations, zone index, command menu;"
+        " start the job queue), fresh process each"
+    )
     for backend in backends:
         res = startup(backend, args.postgres_url)
         empty, full = res[0], res[100_000]
