@@ -409,16 +409,7 @@ async def _conclude(turn: Turn) -> None:
             verdicts.append(assess(history, stop, turn.now))
     verdicts.sort(key=lambda v: v.tier, reverse=True)
     for verdict in verdicts:
-        repo.add_event(
-            turn.db,
-            turn.patient,
-            verdict.tier.label,
-            verdict.action.kind.label,
-            verdict.reasons,
-            turn.now,
-            report_id=report.id,
-            suspected_exercise=verdict.suspect,
-        )
+        store_verdict(turn, verdict, report_id=report.id)
 
     routine = RoutineOutcome.NO_ANSWER
     if session is not None:
@@ -446,6 +437,20 @@ async def _conclude(turn: Turn) -> None:
         turn.outcome.add(text, hold_keyboard(turn))
     else:
         turn.outcome.add(text)
+
+
+def store_verdict(turn: Turn, verdict: Verdict, *, report_id: int | None = None) -> None:
+    """Every verdict is kept as a safety event (clinical.md §1)."""
+    repo.add_event(
+        turn.db,
+        turn.patient,
+        verdict.tier.label,
+        verdict.action.kind.label,
+        verdict.reasons,
+        turn.now,
+        report_id=report_id,
+        suspected_exercise=verdict.suspect,
+    )
 
 
 def _exclusion_only(verdict: Verdict) -> ProgramAction:

@@ -41,6 +41,18 @@ def refuse_if_not_active(turn: Turn) -> bool:
     return True
 
 
+def refuse_unless_enrolled(turn: Turn) -> bool:
+    """For commands that need a program (active or paused): explain why not; True if refused."""
+    status = turn.patient.status
+    if status in (PatientStatus.ACTIVE, PatientStatus.PAUSED):
+        return False
+    if status == PatientStatus.SAFETY_HOLD:
+        show_hold(turn)
+    else:
+        turn.outcome.add(turn.t("errors.finish_onboarding"))
+    return True
+
+
 def show_hold(turn: Turn) -> None:
     """The emergency or urgent advice again, unchanged, with the one way out."""
     text = turn.data.get(HOLD_TEXT) or turn.t("hold.generic")
@@ -126,11 +138,7 @@ async def on_routine_button(turn: Turn, session: DailySession, value: str, messa
 
 
 def start_checkin(turn: Turn) -> None:
-    if turn.patient.status == PatientStatus.SAFETY_HOLD:
-        show_hold(turn)
-        return
-    if turn.patient.status not in (PatientStatus.ACTIVE, PatientStatus.PAUSED):
-        turn.outcome.add(turn.t("errors.finish_onboarding"))
+    if refuse_unless_enrolled(turn):
         return
     checkin.begin(turn, ReportKind.ADHOC)
 
@@ -140,11 +148,7 @@ def start_checkin(turn: Turn) -> None:
 
 async def status(turn: Turn) -> None:
     patient = turn.patient
-    if patient.status == PatientStatus.SAFETY_HOLD:
-        show_hold(turn)
-        return
-    if patient.status not in (PatientStatus.ACTIVE, PatientStatus.PAUSED):
-        turn.outcome.add(turn.t("errors.finish_onboarding"))
+    if refuse_unless_enrolled(turn):
         return
     plan = plan_day(turn.state)
     cat = turn.content
@@ -212,11 +216,7 @@ def pause_text(turn: Turn) -> str:
 
 
 def pause(turn: Turn, argument: str | None) -> None:
-    if turn.patient.status == PatientStatus.SAFETY_HOLD:
-        show_hold(turn)
-        return
-    if turn.patient.status not in (PatientStatus.ACTIVE, PatientStatus.PAUSED):
-        turn.outcome.add(turn.t("errors.finish_onboarding"))
+    if refuse_unless_enrolled(turn):
         return
     try:
         days = parse_pause_days(argument)
@@ -258,11 +258,7 @@ def resume_program(turn: Turn) -> None:
 
 
 def ask_reset(turn: Turn) -> None:
-    if turn.patient.status == PatientStatus.SAFETY_HOLD:
-        show_hold(turn)
-        return
-    if turn.patient.status not in (PatientStatus.ACTIVE, PatientStatus.PAUSED):
-        turn.outcome.add(turn.t("errors.finish_onboarding"))
+    if refuse_unless_enrolled(turn):
         return
     turn.start_flow("confirm_reset")
     turn.outcome.add(

@@ -22,7 +22,6 @@ from bot.rendering import render_screening
 from bot.replies import Keyboard, Reply, rows
 from bot.usecases import checkin
 from bot.usecases.flows import HOLD_TEXT, Turn
-from db import repo
 from db.models import PatientStatus, ReportKind
 
 REMINDER_CHOICES = (time(7, 0), time(8, 0), time(9, 0), time(12, 0), time(18, 0), time(20, 0))
@@ -97,15 +96,7 @@ def on_screening(turn: Turn, value: str, message_id: int) -> None:
         selected = []
     turn.outcome.replies.append(Reply(_screening_text(turn), (), edit=message_id))
     verdict = screen(selected)
-    if verdict.tier != Tier.NONE:
-        repo.add_event(
-            turn.db,
-            turn.patient,
-            verdict.tier.label,
-            verdict.action.kind.label,
-            verdict.reasons,
-            turn.now,
-        )
+    checkin.store_verdict(turn, verdict)
     text = render_screening(verdict, turn.content, zone=turn.patient.time_zone)
     if verdict.tier >= Tier.URGENT:
         # No program: the advice, a safety hold, and the one way out.
