@@ -92,6 +92,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 0
+    except Exception as exc:
+        return _startup_error(exc, settings if "settings" in locals() else None)
+
+
+def _startup_error(exc: Exception, settings: Settings | None) -> int:
+    """One line for the operator (never the token); config-like failures exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.content import ContentError
+
+    text = (
+        f"{exc.__class__.__name__}: {exc}".splitlines()[0] if str(exc) else exc.__class__.__name__
+    )
+    for secret in _secrets(settings) if settings else []:
+        text = text.replace(secret, "<token>")
+    if isinstance(exc, InvalidToken):
+        print(
+            "Configuration error: TELEGRAM_BOT_TOKEN was rejected by the Bot API; "
+            "check it with @BotFather.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    if isinstance(exc, ContentError):
+        print(f"Content error: {text}", file=sys.stderr)
+        return EXIT_CONFIG
+    if isinstance(exc, NetworkError):
+        print(f"Start-up error: cannot reach the Bot API ({text}).", file=sys.stderr)
+    elif isinstance(exc, OSError | SQLAlchemyError):
+        print(f"Start-up error: cannot use the database ({text}).", file=sys.stderr)
+    else:
+        logging.getLogger("bot").exception("Unexpected error")
+        print(f"Unexpected error: {text}", file=sys.stderr)
+    return 1
 
 
 def _secrets(settings: Settings) -> list[str]:
@@ -124,6 +158,9 @@ async def _dispatch(settings: Settings, now: datetime) -> int:
         await upgrade(svc.engine)
         async with app:
             report = await dispatch_once(app.bot, svc, now)
+    except Exception:
+        await app.bot.shutdown()  # see _run: a failed start leaves the transport open
+        raise
     finally:
         await svc.engine.dispose()
     print(f"Dispatch pass as of {now.isoformat()}")
@@ -134,25 +171,17 @@ async def _dispatch(settings: Settings, now: datetime) -> int:
 
 def _run(settings: Settings) -> int:
     from telegram import Update
-    from telegram.error import InvalidToken
 
     from bot.app import build_application
-    from bot.content import ContentError
 
+    app = build_application(settings)
     try:
-        app = build_application(settings)
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
-    except ContentError as exc:
-        print(f"Content error: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    except InvalidToken:
-        print(
-            "Configuration error: TELEGRAM_BOT_TOKEN was rejected by the Bot API; "
-            "check it with @BotFather.",
-            file=sys.stderr,
-        )
-        return EXIT_CONFIG
-    except OSError as exc:
-        print(f"Start-up error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
-        return 1
+        app.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+    except Exception:
+        # A failed start leaves the Bot API transport open (PTB's Application.shutdown skips
+        # an application that never initialised); close it on the same loop.
+        asyncio.get_event_loop().run_until_complete(app.bot.shutdown())
+        raise
+    finally:
+        asyncio.get_event_loop().close()
     return 0

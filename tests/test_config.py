@@ -150,3 +150,25 @@ def test_migrate_creates_the_sqlite_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "bot.db").exists()
     assert "revision" in result.stdout
+
+
+def test_unreachable_bot_api_is_one_line_without_traceback(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens once the block ends
+    result = _run_cli(
+        ["run"],
+        {
+            "TELEGRAM_BOT_TOKEN": "123:super-secret",
+            "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}/bot",
+            "LOG_LEVEL": "WARNING",
+        },
+        tmp_path,
+    )
+    assert result.returncode == 1
+    assert "cannot reach the Bot API" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Unclosed" not in result.stderr
+    assert "super-secret" not in result.stderr + result.stdout
