@@ -24,10 +24,6 @@ async def get_patient(db: AsyncSession, telegram_user_id: int) -> Patient | None
     return result.scalar_one_or_none()
 
 
-async def get_patient_by_id(db: AsyncSession, patient_id: int) -> Patient | None:
-    return await db.get(Patient, patient_id)
-
-
 def new_patient(
     db: AsyncSession, telegram_user_id: int, chat_id: int, now: datetime, language: str = "en"
 ) -> Patient:
@@ -60,16 +56,6 @@ async def mark_blocked(db: AsyncSession, telegram_user_id: int, now: datetime) -
     result = await db.execute(
         update(Patient)
         .where(Patient.telegram_user_id == telegram_user_id, Patient.blocked_at.is_(None))
-        .values(blocked_at=now, nudge_at=None, version=Patient.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(result) > 0
-
-
-async def mark_blocked_by_chat(db: AsyncSession, chat_id: int, now: datetime) -> bool:
-    result = await db.execute(
-        update(Patient)
-        .where(Patient.chat_id == chat_id, Patient.blocked_at.is_(None))
         .values(blocked_at=now, nudge_at=None, version=Patient.version + 1)
         .execution_options(synchronize_session=False)
     )
@@ -149,16 +135,6 @@ async def sessions_of(db: AsyncSession, patient_id: int, epoch: int) -> list[Dai
     return list(result.scalars())
 
 
-async def latest_session(db: AsyncSession, patient_id: int, epoch: int) -> DailySession | None:
-    result = await db.execute(
-        select(DailySession)
-        .where(DailySession.patient_id == patient_id, DailySession.program_epoch == epoch)
-        .order_by(DailySession.local_date.desc())
-        .limit(1)
-    )
-    return result.scalar_one_or_none()
-
-
 # Symptom reports and safety events
 
 
@@ -228,15 +204,6 @@ def add_event(
     return row
 
 
-async def events_of(db: AsyncSession, patient_id: int) -> list[SafetyEvent]:
-    result = await db.execute(
-        select(SafetyEvent)
-        .where(SafetyEvent.patient_id == patient_id)
-        .order_by(SafetyEvent.created_at, SafetyEvent.id)
-    )
-    return list(result.scalars())
-
-
 async def acknowledge_events(db: AsyncSession, patient_id: int, now: datetime) -> None:
     await db.execute(
         update(SafetyEvent)
@@ -244,15 +211,6 @@ async def acknowledge_events(db: AsyncSession, patient_id: int, now: datetime) -
         .values(acknowledged_at=now)
         .execution_options(synchronize_session=False)
     )
-
-
-async def count_rows(db: AsyncSession, patient_id: int) -> dict[str, int]:
-    """How many rows of each kind a person has (for /delete's tests and operators)."""
-    counts: dict[str, int] = {}
-    for model in (DailySession, SymptomReport, SafetyEvent):
-        result = await db.execute(select(model.id).where(model.patient_id == patient_id))
-        counts[model.__tablename__] = len(result.all())
-    return counts
 
 
 def _rowcount(result: Any) -> int:

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from db.models import DailySession, Patient, PatientStatus
+from db.models import DailySession, Patient, PatientStatus, SafetyEvent
 from tests.support.harness import BotHarness, running_bot
 from tests.test_e2e_onboarding import USER, onboard, patient
 
@@ -116,6 +116,10 @@ async def test_stop_signal_at_check_in_means_emergency_and_hold(database_url: st
         row = await patient(bot)
         assert row is not None
         assert row.status == PatientStatus.ACTIVE
+        async with bot.services.sessions() as db:
+            events = (await db.execute(select(SafetyEvent))).scalars().all()
+        assert {e.tier for e in events} >= {"emergency"}
+        assert all(e.acknowledged_at == bot.clock.now for e in events)
         await bot.say(USER, "/today")
         assert "Day " in routine_text(bot)
 

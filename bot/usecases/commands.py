@@ -59,12 +59,14 @@ def show_hold(turn: Turn) -> None:
     turn.outcome.add(text, checkin.hold_keyboard(turn))
 
 
-def on_hold_confirmed(turn: Turn, message_id: int) -> None:
+async def on_hold_confirmed(turn: Turn, message_id: int) -> None:
     turn.outcome.replies.append(
         Reply(turn.data.get(HOLD_TEXT) or turn.t("hold.generic"), edit=message_id)
     )
     turn.set_kept(HOLD_TEXT, None)
     turn.end_flow()
+    # The safety events record when the person confirmed that a professional agreed.
+    await repo.acknowledge_events(turn.db, turn.patient.id, turn.now)
     if turn.patient.reminder_time is None or turn.patient.time_zone is None:
         # The hold came at screening: the rest of onboarding follows.
         turn.patient.status = PatientStatus.ONBOARDING

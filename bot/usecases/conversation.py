@@ -238,7 +238,7 @@ async def _flow_button(turn: Turn, step: str, value: str, message_id: int) -> No
     elif flow == "start_when" and step == "start":
         await onboarding.on_start_when(turn, value, message_id)
     elif flow == "hold" and step == "hold" and value == "seen":
-        commands.on_hold_confirmed(turn, message_id)
+        await commands.on_hold_confirmed(turn, message_id)
     elif flow == "confirm_reset" and step == "reset":
         commands.on_reset(turn, value, message_id)
     elif flow == "confirm_delete" and step == "delete":
