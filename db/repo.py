@@ -24,6 +24,10 @@ async def get_patient(db: AsyncSession, telegram_user_id: int) -> Patient | None
     return result.scalar_one_or_none()
 
 
+async def get_patient_by_id(db: AsyncSession, patient_id: int) -> Patient | None:
+    return await db.get(Patient, patient_id)
+
+
 def new_patient(
     db: AsyncSession, telegram_user_id: int, chat_id: int, now: datetime, language: str = "en"
 ) -> Patient:
