@@ -35,7 +35,6 @@ class Outcome:
 
     replies: list[Reply] = field(default_factory=list)
     answer: str | None = None  # the toast for a callback query (None: answered silently)
-    alert: bool = False
 
     def add(self, text: str, buttons: Keyboard = (), **kwargs: object) -> Outcome:
         self.replies.append(Reply(text, buttons, **kwargs))  # type: ignore[arg-type]

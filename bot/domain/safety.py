@@ -509,10 +509,6 @@ class Verdict:
     def lead_rule(self) -> str:
         return self.reasons[0]
 
-    @property
-    def holds_program(self) -> bool:
-        return self.action.kind >= ActionKind.PAUSE
-
 
 # --- The engine ----------------------------------------------------------------------------------
 

@@ -79,7 +79,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             outcome.answer = services(context).content.catalogue.text("errors.stale_button")
     finally:
         # Every callback query is answered exactly once, even when something failed.
-        await query.answer(outcome.answer, show_alert=outcome.alert)
+        await query.answer(outcome.answer)
     if who is not None:
         await _render(context, who, outcome)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.callbacks import Action, decode
-from bot.replies import Outcome
+from bot.replies import Outcome, Reply
 from bot.services import Services
 from bot.usecases import checkin, commands, onboarding
 from bot.usecases.flows import Turn
@@ -248,8 +248,6 @@ async def _flow_button(turn: Turn, step: str, value: str, message_id: int) -> No
 
 
 async def _on_delete(turn: Turn, value: str, message_id: int) -> None:
-    from bot.replies import Reply
-
     if value != "yes":
         turn.end_flow()
         turn.outcome.replies.append(Reply(turn.t("delete.cancelled"), edit=message_id))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -106,7 +106,7 @@ class Turn:
         return ZoneInfo(self.patient.time_zone or self.settings.default_time_zone)
 
     @property
-    def today(self) -> Any:
+    def today(self) -> date:
         return local_date(self.now, self.zone)
 
     @property

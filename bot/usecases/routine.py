@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import routine_button
 from bot.content import Content, load_content
 from bot.domain.program import DayPlan, ProgramState, plan_day, start_program
-from bot.domain.timing import local_date
 from bot.rendering import render_routine
 from bot.replies import Button, Reply, rows
 from db.models import Patient
@@ -29,10 +27,6 @@ def program_state(patient: Patient) -> ProgramState:
 
 def zone_of(patient: Patient, default: str = "UTC") -> ZoneInfo:
     return ZoneInfo(patient.time_zone or default)
-
-
-def today_for(patient: Patient, now: datetime, default_zone: str = "UTC") -> date:
-    return local_date(now, zone_of(patient, default_zone))
 
 
 def plan_for(patient: Patient) -> DayPlan:

@@ -454,6 +454,9 @@ class _Failure:
 # --------------------------------------------------------------------------- server
 
 
+FIRST_UPDATE_ID = 101  # the update_id of the first injected update
+
+
 class BotApiServer:
     """Fake Telegram Bot API server. Use ``async with BotApiServer() as server:``."""
 
@@ -491,7 +494,7 @@ class BotApiServer:
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._pending: deque[JSON] = deque()
-        self._update_id = 100
+        self._update_id = FIRST_UPDATE_ID - 1
         self._last_injected = 0
         self._delivered = 0
         self._waiters: set[asyncio.Future[str]] = set()

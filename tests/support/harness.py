@@ -14,11 +14,10 @@ from telegram.ext import Application, TypeHandler
 from bot.app import build_application
 from bot.config import Settings
 from bot.services import SERVICES_KEY, Services
-from tests.support.botapi import BotApiServer, SentMessage
+from tests.support.botapi import FIRST_UPDATE_ID, BotApiServer, SentMessage
 
 TOKEN = "123456:TEST-token-never-real"
 WAIT = 20.0  # generous: CI runs on two shared cores
-FIRST_UPDATE_ID = 101  # the local server numbers updates from here
 
 
 @dataclass
