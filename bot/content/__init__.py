@@ -1,7 +1,8 @@
 """Loads and validates the exercises and the text catalogue of one language, once, at start-up.
 
-Content is data: ``exercises.toml`` (``exercises.<language>.toml`` for a translation) and
-``<language>.toml``. Anything wrong (a missing field, a duplicate id, an unknown key, a
+Content is data, one folder per language: ``locales/<language>/exercises.toml`` holds the five
+exercises and every other ``*.toml`` file in the folder holds texts (merged into one catalogue; a
+key defined twice is an error). Anything wrong (a missing field, a duplicate id, an unknown key, a
 placeholder that does not match English, a rendered message over Telegram's limit) raises
 ``ContentError`` naming the file and the field, so a mistake fails the start, never a chat.
 """
@@ -19,7 +20,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+# Content checks that the program and the safety engine agree with the data (the domain does
+# not import content).
+from bot.domain.program import EXERCISE_ORDER
+from bot.domain.safety import EXTENSION_EXERCISE, NERVE_EXERCISES
+
 CONTENT_DIR = Path(__file__).resolve().parent
+LOCALES_DIR = CONTENT_DIR / "locales"
+EXERCISES_FILE = "exercises.toml"
 DEFAULT_LANGUAGE = "en"
 
 EXERCISE_KINDS = frozenset({"extension", "nerve_slider", "nerve_tensioner", "stretch"})
@@ -208,11 +216,6 @@ def _parse_exercise(raw: Any, where: str) -> Exercise:
 
 
 def parse_exercises(data: Mapping[str, Any], source: str) -> tuple[Exercise, ...]:
-    # Imported here so the domain stays importable without content, and content can check that
-    # the program and the safety engine agree with the data.
-    from bot.domain.program import EXERCISE_ORDER
-    from bot.domain.safety import EXTENSION_EXERCISE, NERVE_EXERCISES
-
     unknown = sorted(set(data) - {"exercise"})
     if unknown:
         raise ContentError(f"{source}: {unknown[0]}: unknown top-level key")
@@ -249,69 +252,104 @@ def parse_exercises(data: Mapping[str, Any], source: str) -> tuple[Exercise, ...
 # --- Loading -------------------------------------------------------------------------------------
 
 
-def _exercises_path(directory: Path, language: str) -> Path:
-    name = "exercises.toml" if language == DEFAULT_LANGUAGE else f"exercises.{language}.toml"
-    return directory / name
+PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
+
+
+def _plural_base(key: str, keys: frozenset[str]) -> str | None:
+    """``pause.paused_for`` for ``pause.paused_for.one`` when it is part of a plural table."""
+    base, _, category = key.rpartition(".")
+    if category in PLURAL_CATEGORIES and f"{base}.other" in keys:
+        return base
+    return None
+
+
+def _text_families(catalogue: Catalogue) -> dict[str, list[str]]:
+    """Keys grouped so that a plural table is one entry (its categories differ by language)."""
+    keys = catalogue.keys()
+    families: dict[str, list[str]] = {}
+    for key in sorted(keys):
+        families.setdefault(_plural_base(key, keys) or key, []).append(key)
+    return families
 
 
 def _check_translation(content: Content, english: Content) -> None:
     source = content.catalogue.source
-    missing = sorted(english.catalogue.keys() - content.catalogue.keys())
+    mine, theirs = _text_families(content.catalogue), _text_families(english.catalogue)
+    missing = sorted(theirs.keys() - mine.keys())
     if missing:
         raise ContentError(f"{source}: {missing[0]}: missing text (present in English)")
-    extra = sorted(content.catalogue.keys() - english.catalogue.keys())
+    extra = sorted(mine.keys() - theirs.keys())
     if extra:
         raise ContentError(f"{source}: {extra[0]}: unknown key (not in English)")
-    for key in sorted(english.catalogue.keys()):
-        theirs = placeholders(content.catalogue.texts[key])
-        ours = placeholders(english.catalogue.texts[key])
-        if theirs != ours:
-            raise ContentError(
-                f"{source}: {key}: placeholders {sorted(theirs)} do not match English"
-                f" {sorted(ours)}"
-            )
-    for mine, reference in zip(content.exercises, english.exercises, strict=True):
-        for name in _LANGUAGE_NEUTRAL:
-            if getattr(mine, name) != getattr(reference, name):
+    for family in sorted(theirs):
+        reference = english.catalogue.texts[
+            family if english.catalogue.has(family) else f"{family}.other"
+        ]
+        for key in mine[family]:
+            text = content.catalogue.texts[key]
+            if placeholders(text) != placeholders(reference):
                 raise ContentError(
-                    f"{_exercises_path(CONTENT_DIR, content.language).name}:"
-                    f" exercise[{mine.id}].{name}: must match English"
+                    f"{source}: {key}: placeholders {sorted(placeholders(text))} do not match"
+                    f" English {sorted(placeholders(reference))}"
+                )
+            if sorted(_ALLOWED_TAG_RE.findall(text)) != sorted(_ALLOWED_TAG_RE.findall(reference)):
+                raise ContentError(f"{source}: {key}: its <b>/<i> tags do not match English")
+        if len(theirs[family]) > 1 and f"{family}.other" not in mine[family]:
+            raise ContentError(f"{source}: {family}.other: a plural needs its 'other' form")
+    for exercise, reference_exercise in zip(content.exercises, english.exercises, strict=True):
+        for name in _LANGUAGE_NEUTRAL:
+            if getattr(exercise, name) != getattr(reference_exercise, name):
+                raise ContentError(
+                    f"{content.language}/{EXERCISES_FILE}: exercise[{exercise.id}].{name}:"
+                    " must match English"
                 )
 
 
 def load_content_from(directory: Path, language: str = DEFAULT_LANGUAGE) -> Content:
-    """Load and validate the content of ``language`` from ``directory`` (uncached)."""
-    from bot import rendering  # rendering imports this module's types
+    """Load and validate the content of ``language`` from ``directory`` (uncached).
 
+    This checks the data itself; bot.rendering.validation checks at start-up that every message
+    renders within Telegram's limits."""
     if not _LANGUAGE_RE.match(language):
         raise ContentError(f"invalid language code {language!r}")
-    catalogue_path = directory / f"{language}.toml"
-    exercises_path = _exercises_path(directory, language)
-    catalogue = parse_catalogue(read_toml(catalogue_path), str(catalogue_path), language)
+    folder = directory / language
+    if not folder.is_dir():
+        raise ContentError(f"{folder}: no such language folder")
+    catalogue = _read_catalogue(folder, language)
+    exercises_path = folder / EXERCISES_FILE
     exercises = parse_exercises(read_toml(exercises_path), str(exercises_path))
     content = Content(language, exercises, catalogue)
-    missing = [key for key in rendering.required_keys() if not catalogue.has(key)]
-    if missing:
-        raise ContentError(f"{catalogue_path}: {missing[0]}: missing text")
     if language != DEFAULT_LANGUAGE:
         _check_translation(content, load_content_from(directory, DEFAULT_LANGUAGE))
-    try:
-        rendering.validate_rendering(content)
-    except (KeyError, ValueError) as exc:
-        message = exc.args[0] if exc.args else repr(exc)
-        raise ContentError(f"{catalogue_path}: {message}") from None
     return content
+
+
+def _read_catalogue(folder: Path, language: str) -> Catalogue:
+    """Merge every text file of a language folder into one catalogue."""
+    texts: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for path in sorted(folder.glob("*.toml")):
+        if path.name == EXERCISES_FILE:
+            continue
+        part = parse_catalogue(read_toml(path), str(path), language)
+        for key, text in part.texts.items():
+            if key in texts:
+                raise ContentError(f"{path}: {key}: already defined in {sources[key]}")
+            texts[key] = text
+            sources[key] = path.name
+    return Catalogue(language, MappingProxyType(dict(sorted(texts.items()))), str(folder))
 
 
 @cache
 def load_content(language: str = DEFAULT_LANGUAGE) -> Content:
     """The validated content of ``language``, loaded once per process."""
-    return load_content_from(CONTENT_DIR, language)
+    return load_content_from(LOCALES_DIR, language)
 
 
 __all__ = [
     "CONTENT_DIR",
     "DEFAULT_LANGUAGE",
+    "LOCALES_DIR",
     "Catalogue",
     "Content",
     "ContentError",

@@ -20,6 +20,7 @@ __all__ = [
     "parse_clock",
     "parse_pause_days",
     "parse_rating",
+    "parse_yes_no",
 ]
 
 PAUSE_DAYS_MIN = 1
@@ -171,14 +172,14 @@ def find_clock_in_text(text: str) -> time | None:
     return None
 
 
-_PAUSE = re.compile(r"(?P<days>[0-9]+)\s?(?:d|days?)?", re.ASCII)
+_PAUSE = re.compile(r"(?P<days>[0-9]+)\s?(?:d|days?|j|jours?)?", re.ASCII)
 
 
 def parse_pause_days(arg: str | None) -> int | None:
     """The number of days in "/pause [days]": None when absent, else 1 to 90.
 
-    Accepts "7", "7d", "7 days". Raises ``InvalidNumber`` for 0, negatives, more than 90,
-    decimals and words.
+    Accepts "7", "7d", "7 days" (and the French "7 j", "7 jours"). Raises ``InvalidNumber``
+    for 0, negatives, more than 90, decimals and words.
     """
     if arg is None or not arg.strip():
         return None
@@ -190,3 +191,34 @@ def parse_pause_days(arg: str | None) -> int | None:
     if not PAUSE_DAYS_MIN <= days <= PAUSE_DAYS_MAX:
         raise InvalidNumber(arg, PAUSE_DAYS_MIN, PAUSE_DAYS_MAX)
     return days
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words without accents or punctuation ("Toujours là !" -> toujours, la)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"[^\w]+", " ", plain).split()
+
+
+def _starts_with_any(words: list[str], phrases: str) -> bool:
+    for phrase in phrases.split("|"):
+        wanted = _words(phrase)
+        if wanted and words[: len(wanted)] == wanted:
+            return True
+    return False
+
+
+def parse_yes_no(text: str, yes: str, no: str) -> bool | None:
+    """True or False when ``text`` begins with one of the ``|``-separated ``yes`` or ``no``
+    phrases (in any case, accents and punctuation ignored); None when it is neither, or both.
+
+    The phrases come from the person's language ("still there|yes|y", "toujours la|oui").
+    """
+    if len(text) > _MAX_INPUT_LENGTH * 4:
+        return None
+    words = _words(text)
+    is_yes = _starts_with_any(words, yes)
+    is_no = _starts_with_any(words, no)
+    if is_yes == is_no:
+        return None
+    return is_yes

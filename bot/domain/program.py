@@ -9,7 +9,8 @@ Vocabulary:
 - An exercise is *new* from the step that adds it until a routine containing it has been done.
 
 The state round-trips through a small JSON-able dict, so a scheduler can plan a routine from one
-stored row without replaying the whole history.
+stored row without replaying the whole history. The person's status is not part of that dict: it
+is stored once, in its own column, and handed back in by ``ProgramState.from_json``.
 """
 
 from __future__ import annotations
@@ -24,15 +25,15 @@ EXERCISE_ORDER: tuple[int, ...] = (1, 2, 3, 4, 5)
 # after both were done and tolerated (clinical.md §5; Coppieters and Butler 2008).
 PREREQUISITES: Mapping[int, frozenset[int]] = {4: frozenset({2, 3})}
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # version 1 also stored the status, which now lives only in its own column
 
 
 class RoutineOutcome(StrEnum):
-    """What happened to the day's routine."""
+    """What happened to the day's routine: the button's value, the stored value, one vocabulary."""
 
     DONE = "done"
     SKIPPED = "skipped"
-    STOPPED_EARLY = "stopped_early"
+    STOPPED = "stopped"  # had to stop during the routine
     NO_ANSWER = "no_answer"
 
 
@@ -42,8 +43,8 @@ class ActionKind(IntEnum):
     CONTINUE = 0
     HOLD = 1  # no new exercise tomorrow
     EXCLUDE = 2  # leave one exercise out (and hold)
-    PAUSE = 3  # no routine until the person resumes
-    SAFETY_HOLD = 4  # no routine until a health professional has agreed
+    PAUSE = 3  # SOON: no routine until the person confirms a professional has seen them
+    SAFETY_HOLD = 4  # EMERGENCY/URGENT: the same, and not sooner than a few hours
 
     @property
     def label(self) -> str:
@@ -58,10 +59,13 @@ class ExclusionReason(StrEnum):
     NEEDS_SLIDERS = "needs_sliders"  # exercise 4 when exercise 2 or 3 was not tolerated
 
 
-class ProgramStatus(StrEnum):
+class PatientStatus(StrEnum):
+    """Where a person stands; the one vocabulary for it (stored as these strings)."""
+
+    ONBOARDING = "onboarding"  # setting up: no program yet
     ACTIVE = "active"
-    PAUSED = "paused"
-    SAFETY_HOLD = "safety_hold"
+    PAUSED = "paused"  # paused by the person (/pause): /resume continues at once
+    SAFETY_HOLD = "safety_hold"  # a verdict paused it: only the release step continues
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ class ProgramState:
     new: int | None = 1  # introduced and not yet tried in a done routine
     excluded: tuple[Exclusion, ...] = ()
     holding: bool = False  # the last check-in was worse: no new exercise until one is not
-    status: ProgramStatus = ProgramStatus.ACTIVE
+    status: PatientStatus = PatientStatus.ACTIVE  # not serialised: see to_json
 
     def __post_init__(self) -> None:
         if self.day < 1:
@@ -140,6 +144,7 @@ class ProgramState:
         return frozenset(e.exercise for e in self.excluded)
 
     def to_json(self) -> dict[str, Any]:
+        """The state without its status (the status column is the one place that keeps it)."""
         return {
             "v": STATE_VERSION,
             "day": self.day,
@@ -147,14 +152,16 @@ class ProgramState:
             "new": self.new,
             "excluded": [[e.exercise, e.reason.value] for e in self.excluded],
             "holding": self.holding,
-            "status": self.status.value,
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ProgramState:
-        """Rebuild a state; raises ValueError on anything malformed rather than guessing."""
+    def from_json(
+        cls, data: Mapping[str, Any], status: PatientStatus = PatientStatus.ACTIVE
+    ) -> ProgramState:
+        """Rebuild a state with the stored status; raises ValueError on anything malformed
+        rather than guessing."""
         try:
-            if data["v"] != STATE_VERSION:
+            if data["v"] not in (1, STATE_VERSION):
                 raise ValueError(f"unsupported program state version {data['v']!r}")
             new = data["new"]
             return cls(
@@ -165,7 +172,7 @@ class ProgramState:
                     Exclusion(_int(ex), ExclusionReason(reason)) for ex, reason in data["excluded"]
                 ),
                 holding=_bool(data["holding"]),
-                status=ProgramStatus(data["status"]),
+                status=PatientStatus(status),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"malformed program state {dict(data)!r}: {exc}") from exc
@@ -203,14 +210,14 @@ class DayPlan:
     new: int | None
     excluded: tuple[Exclusion, ...]
     holding: bool
-    status: ProgramStatus
+    status: PatientStatus
     complete: bool = False  # every exercise has been introduced (or left out)
     nothing_left: bool = False  # every exercise was left out: only a professional can help now
     next_exercise: int | None = field(default=None)  # the one the next step would add
 
     @property
     def sends_routine(self) -> bool:
-        return self.status is ProgramStatus.ACTIVE and not self.nothing_left
+        return self.status is PatientStatus.ACTIVE and not self.nothing_left
 
 
 def start_program() -> ProgramState:
@@ -264,8 +271,8 @@ def _exclude(state: ProgramState, exercise: int, reason: ExclusionReason) -> Pro
 def record_day(state: ProgramState, outcome: DayOutcome) -> ProgramState:
     """Fold one day into the state. Only a done routine with a 'continue' verdict advances."""
     action = outcome.action
-    practised = outcome.routine in (RoutineOutcome.DONE, RoutineOutcome.STOPPED_EARLY)
-    if state.status is not ProgramStatus.ACTIVE:
+    practised = outcome.routine in (RoutineOutcome.DONE, RoutineOutcome.STOPPED)
+    if state.status is not PatientStatus.ACTIVE:
         # No routine was sent: only a heavier verdict (e.g. an ad-hoc report) changes anything.
         practised = False
 
@@ -280,21 +287,15 @@ def record_day(state: ProgramState, outcome: DayOutcome) -> ProgramState:
     if action.exclude is not None and action.reason is not None:
         new_state = _exclude(new_state, action.exclude, action.reason)
 
-    if action.kind is ActionKind.SAFETY_HOLD:
-        return replace(new_state, status=ProgramStatus.SAFETY_HOLD, holding=True)
-    if action.kind is ActionKind.PAUSE:
-        status = (
-            ProgramStatus.SAFETY_HOLD
-            if state.status is ProgramStatus.SAFETY_HOLD
-            else ProgramStatus.PAUSED
-        )
-        return replace(new_state, status=status, holding=True)
+    if action.kind in (ActionKind.SAFETY_HOLD, ActionKind.PAUSE):
+        # Both wait for the person to confirm that a professional has seen them.
+        return replace(new_state, status=PatientStatus.SAFETY_HOLD, holding=True)
     if action.kind in (ActionKind.HOLD, ActionKind.EXCLUDE):
         return replace(new_state, holding=True)
 
     # CONTINUE: a check-in that is no longer worse ends a hold; the program advances one step,
     # but only after a routine that was fully done.
-    if state.status is not ProgramStatus.ACTIVE:
+    if state.status is not PatientStatus.ACTIVE:
         return new_state
     new_state = replace(new_state, holding=False)
     if outcome.routine is RoutineOutcome.DONE:
@@ -305,11 +306,18 @@ def record_day(state: ProgramState, outcome: DayOutcome) -> ProgramState:
     return new_state
 
 
+def pause(state: ProgramState) -> ProgramState:
+    """The person pauses their program (a safety hold is never softened into a pause)."""
+    if state.status is PatientStatus.SAFETY_HOLD:
+        return state
+    return replace(state, status=PatientStatus.PAUSED)
+
+
 def resume(state: ProgramState) -> ProgramState:
     """Back to active after a pause or hold; the first routine adds nothing new (cautious)."""
-    if state.status is ProgramStatus.ACTIVE:
+    if state.status is PatientStatus.ACTIVE:
         return state
-    return replace(state, status=ProgramStatus.ACTIVE, holding=True)
+    return replace(state, status=PatientStatus.ACTIVE, holding=True)
 
 
 def replay(events: Iterable[ProgramEvent], start: ProgramState | None = None) -> ProgramState:

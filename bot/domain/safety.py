@@ -101,6 +101,33 @@ CHECK_IN_SIGNALS: tuple[str, ...] = tuple(s.id for s in STOP_SIGNALS if not s.sc
 SCREENING_SIGNALS: tuple[str, ...] = tuple(s.id for s in STOP_SIGNALS)
 
 
+@dataclass(frozen=True, slots=True)
+class SignalChoice:
+    """A list of stop signals after one press: the ticked signs and whether the list is done."""
+
+    selected: tuple[str, ...]
+    done: bool
+
+
+def choose_signal(
+    selected: Iterable[str], value: str, offered: tuple[str, ...]
+) -> SignalChoice | None:
+    """Apply one press on a list of stop signals: a sign toggles, "none" clears the list and
+    ends it, "done" ends it as ticked; None for a value the list does not offer."""
+    ticked = list(selected)
+    if value in offered:
+        if value in ticked:
+            ticked.remove(value)
+        else:
+            ticked.append(value)
+        return SignalChoice(tuple(ticked), done=False)
+    if value == "none":
+        return SignalChoice((), done=True)
+    if value == "done":
+        return SignalChoice(tuple(ticked), done=True)
+    return None
+
+
 def _check_signals(signals: Iterable[str]) -> frozenset[str]:
     result = frozenset(signals)
     unknown = sorted(result - SIGNALS.keys())
@@ -196,6 +223,8 @@ class History:
     program_start: datetime | None = None
     excluded: frozenset[int] = frozenset()  # exercises the program already leaves out
     symptoms_since: datetime | None = None  # when this episode began, if the person said
+    # Advice given once per program (ids of REVIEW rules already advised): not repeated daily.
+    advised: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         _check_aware(self.baseline_at, "History.baseline_at")
@@ -287,6 +316,7 @@ class Facts:
     program_age: timedelta | None = None
     symptom_age: timedelta | None = None
     now: datetime | None = None
+    advised: frozenset[str] = frozenset()
 
     @property
     def worse(self) -> bool:
@@ -434,7 +464,12 @@ RULES: tuple[Rule, ...] = (
         ActionKind.CONTINUE,
         "clinical.md §5 no meaningful improvement after 3 weeks of the program; seed article:"
         " no improvement after a while, seek professional help",
-        lambda f: f.not_improved and f.program_age is not None and f.program_age >= REVIEW_AFTER,
+        lambda f: (
+            f.not_improved
+            and f.program_age is not None
+            and f.program_age >= REVIEW_AFTER
+            and "no_improvement_3_weeks" not in f.advised
+        ),
     ),
     Rule(
         "symptoms_6_weeks",
@@ -442,7 +477,10 @@ RULES: tuple[Rule, ...] = (
         ActionKind.CONTINUE,
         "clinical.md §5 about 6 to 8 weeks of symptoms despite self-care (Jensen 2019; Koes 2007)",
         lambda f: (
-            f.not_improved and f.symptom_age is not None and f.symptom_age >= ASSESSMENT_AFTER
+            f.not_improved
+            and f.symptom_age is not None
+            and f.symptom_age >= ASSESSMENT_AFTER
+            and "symptoms_6_weeks" not in f.advised
         ),
     ),
     Rule(
@@ -558,6 +596,7 @@ def _facts(history: History, report: Report, now: datetime) -> Facts:
             program_age=program_age,
             symptom_age=symptom_age,
             now=now,
+            advised=history.advised,
         )
     previous = history.check_ins[-1].ratings if history.check_ins else None
     previous_worse, since = _run(history)
@@ -573,6 +612,7 @@ def _facts(history: History, report: Report, now: datetime) -> Facts:
         program_age=program_age,
         symptom_age=symptom_age,
         now=now,
+        advised=history.advised,
     )
 
 
@@ -628,3 +668,64 @@ def screen(signals: Iterable[str]) -> Verdict:
     """Onboarding screening: EMERGENCY/URGENT/SOON signals put the program on safety hold."""
     facts = Facts(check_in=None, stop=None, signals=_check_signals(signals), comparison=None)
     return _verdict(facts, [rule for rule in RULES if rule.applies(facts)], screening=True)
+
+
+# --- Around the verdicts: confirming stop signals, releasing a hold, symptom duration -----------
+
+# Once advised, these are not repeated at every check-in of the same program.
+ONCE_PER_PROGRAM: frozenset[str] = frozenset({"no_improvement_3_weeks", "symptoms_6_weeks"})
+
+
+def needs_confirmation(signals: Iterable[str]) -> bool:
+    """Whether ticked signs lead to EMERGENCY or URGENT advice, which is confirmed once first
+    ("Is that right?") so that a slip of the finger can be undone (clinical.md §1)."""
+    return any(SIGNALS[s].tier >= Tier.URGENT for s in _check_signals(signals))
+
+
+def hold_tier(verdict: Verdict) -> Tier | None:
+    """The tier a verdict puts the program on hold for, if it does (SOON, URGENT, EMERGENCY)."""
+    if verdict.action.kind in (ActionKind.PAUSE, ActionKind.SAFETY_HOLD):
+        return max(verdict.tier, Tier.SOON)
+    return None
+
+
+def release_not_before(tier: Tier, since: datetime, min_wait: timedelta) -> datetime:
+    """The earliest moment a hold may be lifted: an assessment after emergency or urgent advice
+    takes at least ``min_wait``; a SOON pause may be lifted as soon as the person was seen."""
+    _check_aware(since, "since")
+    return since + min_wait if tier >= Tier.URGENT else since
+
+
+def keeps_hold(signals: Iterable[str]) -> bool:
+    """At the release step's re-screen: any EMERGENCY or URGENT sign still present keeps the
+    hold (the bot cannot guide exercise while it is present)."""
+    return needs_confirmation(signals)
+
+
+class SymptomDuration(StrEnum):
+    """How long the person has had these symptoms, asked once (clinical.md §5)."""
+
+    UNDER_2_WEEKS = "lt2w"
+    WEEKS_2_TO_6 = "2to6w"
+    WEEKS_6_TO_12 = "6to12w"
+    OVER_3_MONTHS = "gt3m"
+
+
+# An estimate of how long ago the symptoms began, for each answer: the middle of the range
+# (the open-ended one at its start). With ASSESSMENT_AFTER at 6 weeks, the advice comes about 2
+# weeks into the program for "2 to 6 weeks", and at the first check-in without a meaningful
+# improvement for the two longer answers.
+_DURATION_ESTIMATE: MappingProxyType[SymptomDuration, timedelta] = MappingProxyType(
+    {
+        SymptomDuration.UNDER_2_WEEKS: timedelta(weeks=1),
+        SymptomDuration.WEEKS_2_TO_6: timedelta(weeks=4),
+        SymptomDuration.WEEKS_6_TO_12: timedelta(weeks=9),
+        SymptomDuration.OVER_3_MONTHS: timedelta(weeks=13),
+    }
+)
+
+
+def symptoms_since(duration: SymptomDuration, answered_at: datetime) -> datetime:
+    """When the symptoms probably began, from the answer and when it was given."""
+    _check_aware(answered_at, "answered_at")
+    return answered_at - _DURATION_ESTIMATE[duration]

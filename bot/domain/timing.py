@@ -35,6 +35,8 @@ __all__ = [
     "next_send_at",
     "nudge_at",
     "resume_send_at",
+    "weekly_send_at",
+    "weekly_weekday",
 ]
 
 #: How many local dates ahead ``next_send_at`` looks: one is normal, a skipped date needs two.
@@ -221,3 +223,28 @@ def nudge_at(
     if limit is None or candidate >= limit:
         return None
     return candidate
+
+
+def weekly_weekday(chosen: int | None, program_start: date | None, today: date) -> int:
+    """The weekday of the weekly look back: the one the person chose, else the program's
+    seventh day (the end of its first week)."""
+    if chosen is not None:
+        return chosen
+    start = program_start or today
+    return (start + timedelta(days=6)).weekday()
+
+
+def weekly_send_at(weekday: int, reminder: time, zone: ZoneInfo, after: datetime) -> datetime:
+    """The first send strictly after ``after`` on a local ``weekday`` (0 = Monday), at the
+    reminder time: the weekly look back. DST rules as for the daily send."""
+    _require_aware(after, "after")
+    if not 0 <= weekday <= 6:
+        raise ValueError(f"weekday must be 0-6, got {weekday}")
+    day = local_date(after, zone)
+    day += timedelta(days=(weekday - day.weekday()) % 7)
+    for _ in range(3):
+        instant = _send_on(day, reminder, zone)
+        if instant is not None and instant > after:
+            return instant
+        day += timedelta(days=7)
+    raise NonexistentLocalDate(day, zone)  # pragma: no cover - no zone skips three weeks

