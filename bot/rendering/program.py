@@ -1,0 +1,210 @@
+"""The daily routine, the exercises, their pictures and the program's guidance, as messages."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from functools import lru_cache
+
+from telegram.constants import MessageLimit
+
+from bot.botapi.callbacks import howto_button, routine_button
+from bot.content import Exercise
+from bot.domain.program import (
+    EXERCISE_ORDER,
+    DayPlan,
+    Exclusion,
+    PatientStatus,
+    RoutineOutcome,
+)
+from bot.rendering.i18n import Texts, texts_for
+from bot.rendering.pictures import stages
+from bot.rendering.replies import Button, Keyboard, Picture, Reply, rows
+
+MAX_MESSAGE_LENGTH = MessageLimit.MAX_TEXT_LENGTH
+MAX_CAPTION_LENGTH = MessageLimit.CAPTION_LENGTH
+BLOCK_SEPARATOR = "\n\n"
+
+# The seed article's advice on how to use the program, one paragraph each, in this order.
+GUIDANCE = (
+    "one_a_day",
+    "why_one_a_day",
+    "keep_moving",
+    "see_professional",
+    "not_a_replacement",
+    "may_stop",
+)
+
+
+def message_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units), measured on the HTML source.
+
+    The source is never shorter than the text left after entity parsing, so this errs safe.
+    """
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fits(text: str, limit: int = MAX_MESSAGE_LENGTH) -> bool:
+    return message_length(text) <= limit
+
+
+def render_guidance(texts: Texts) -> str:
+    """The article's program guidance, sent when the program starts."""
+    paragraphs = [f"• {texts.t(f'program.guidance.{k}')}" for k in GUIDANCE]
+    return "\n".join([f"<b>{texts.t('program.guidance.title')}</b>", *paragraphs])
+
+
+def render_exercise(exercise: Exercise, texts: Texts, *, new: bool = False) -> str:
+    title_key = "routine.exercise_title_new" if new else "routine.exercise_title"
+    lines = [
+        texts.t(title_key, number=exercise.id, name=exercise.name),
+        f"<i>{html.escape(exercise.purpose, quote=False)}</i>",
+        texts.t("routine.position", text=exercise.position),
+        *(texts.t("routine.step", number=n, text=s) for n, s in enumerate(exercise.steps, 1)),
+        texts.t("routine.dose", text=exercise.dose),
+        texts.t("routine.cautions"),
+        *(texts.t("routine.caution", text=c) for c in exercise.cautions),
+    ]
+    return "\n".join(lines)
+
+
+def _left_out(excluded: Sequence[Exclusion], texts: Texts) -> str:
+    lines = [texts.t("routine.left_out")]
+    for exclusion in excluded:
+        lines.append(
+            texts.t(
+                "routine.left_out_item",
+                number=exclusion.exercise,
+                name=texts.exercise(exclusion.exercise).name,
+                reason=texts.t(f"program.excluded.{exclusion.reason.value}"),
+            )
+        )
+    return "\n".join(lines)
+
+
+def render_routine(plan: DayPlan, texts: Texts) -> list[str]:
+    """The day's routine as one message, or one message per block when it would not fit.
+
+    Every message ends with the reminder that the person may stop any exercise that hurts.
+    """
+    if plan.status is not PatientStatus.ACTIVE:
+        raise ValueError(f"no routine is sent while the program is {plan.status.value}")
+    if plan.nothing_left:
+        return [texts.t("routine.nothing_left")]
+
+    intro = [texts.t("routine.header", day=plan.day)]
+    if plan.day == 1 and plan.new == EXERCISE_ORDER[0]:
+        intro.append(texts.t("routine.first_day"))
+    if plan.new is not None:
+        intro.append(texts.t("routine.new_today", name=texts.exercise(plan.new).name))
+    elif plan.holding:
+        intro.append(texts.t("routine.holding"))
+    if not plan.exercises:
+        intro.append(texts.t("routine.rest_day"))
+
+    blocks = [render_exercise(texts.exercise(x), texts, new=x == plan.new) for x in plan.exercises]
+    if plan.excluded:
+        blocks.append(_left_out(plan.excluded, texts))
+    may_stop = texts.t("routine.may_stop")
+    closing = texts.t("routine.closing")
+
+    whole = BLOCK_SEPARATOR.join(["\n".join(intro), *blocks, f"{may_stop}\n{closing}"])
+    if fits(whole):
+        return [whole]
+
+    # Too long for one message: pack blocks greedily, each message with the may-stop reminder.
+    messages: list[str] = []
+    current = ["\n".join(intro)]
+    continued = texts.t("routine.header_continued", day=plan.day)
+    for block in blocks:
+        candidate = BLOCK_SEPARATOR.join([*current, block, may_stop])
+        if fits(candidate):
+            current.append(block)
+            continue
+        if len(current) > 1 or messages:
+            messages.append(BLOCK_SEPARATOR.join([*current, may_stop]))
+            current = [continued]
+        current.append(block)
+    last = BLOCK_SEPARATOR.join([*current, f"{may_stop}\n{closing}"])
+    if not fits(last) and len(current) > 1:
+        # The closing line does not fit under the last block: that block gets a message of its
+        # own, with the closing line.
+        messages.append(BLOCK_SEPARATOR.join([*current[:-1], may_stop]))
+        last = BLOCK_SEPARATOR.join([continued, current[-1], f"{may_stop}\n{closing}"])
+    messages.append(last)
+    for message in messages:
+        if not fits(message):
+            raise ValueError(
+                f"a routine message for day {plan.day} has {message_length(message)} characters,"
+                f" over Telegram's {MAX_MESSAGE_LENGTH}"
+            )
+    return messages
+
+
+@lru_cache(maxsize=1024)
+def routine_texts(language: str, plan: DayPlan) -> tuple[str, ...]:
+    """render_routine, cached: a morning sends the same few plans to everyone."""
+    return tuple(render_routine(plan, texts_for(language)))
+
+
+def answer_buttons(session_id: int, texts: Texts) -> Keyboard:
+    """Done / Not today / Had to stop (under the routine, and under its nudge)."""
+    return (
+        (
+            Button(texts.t("buttons.done"), routine_button(session_id, RoutineOutcome.DONE)),
+            Button(
+                texts.t("buttons.not_today"), routine_button(session_id, RoutineOutcome.SKIPPED)
+            ),
+            Button(
+                texts.t("buttons.had_to_stop"),
+                routine_button(session_id, RoutineOutcome.STOPPED),
+            ),
+        ),
+    )
+
+
+def routine_buttons(session_id: int, plan: DayPlan, texts: Texts) -> Keyboard:
+    """The answers, then "Show me how" for each exercise of the day."""
+    howto = [Button(texts.t("buttons.show_how", number=x), howto_button(x)) for x in plan.exercises]
+    return (*answer_buttons(session_id, texts), *rows(*howto, width=3))
+
+
+def exercise_pictures(exercise_id: int, texts: Texts) -> tuple[Picture, ...]:
+    """The pictures of one exercise with their captions (the first names the exercise)."""
+    exercise = texts.exercise(exercise_id)
+    pictures = []
+    for stage in range(1, stages(exercise_id) + 1):
+        caption = texts.t(f"pictures.e{exercise_id}.s{stage}")
+        if stage == 1:
+            title = texts.t("routine.exercise_title", number=exercise.id, name=exercise.name)
+            caption = f"{title}\n{caption}\n<i>{texts.t('pictures.legend')}</i>"
+        pictures.append(Picture(f"e{exercise_id}s{stage}", caption))
+    return tuple(pictures)
+
+
+def routine_replies(
+    plan: DayPlan, session_id: int, texts: Texts, *, pictures: bool = True
+) -> list[Reply]:
+    """The routine as messages, the new exercise's pictures first; the last message carries
+    the buttons and is tracked (its id is stored on the session)."""
+    body = routine_texts(texts.language, plan)
+    if plan.nothing_left:
+        return [Reply(text) for text in body]
+    new_pictures = exercise_pictures(plan.new, texts) if pictures and plan.new else ()
+    buttons = routine_buttons(session_id, plan, texts)
+    replies = [
+        Reply(
+            text,
+            buttons if i == len(body) - 1 else (),
+            track=f"session:{session_id}" if i == len(body) - 1 else None,
+            pictures=new_pictures if i == 0 else (),
+        )
+        for i, text in enumerate(body)
+    ]
+    return replies
+
+
+def howto_reply(exercise_id: int, texts: Texts) -> Reply:
+    """ "Show me how": the exercise's pictures, then its steps."""
+    exercise = texts.exercise(exercise_id)
+    return Reply(render_exercise(exercise, texts), pictures=exercise_pictures(exercise_id, texts))

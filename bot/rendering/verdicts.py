@@ -1,0 +1,172 @@
+"""The safety engine's verdicts as messages: next step first, never a diagnosis, no line twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.botapi.callbacks import ack_button
+from bot.domain.emergency import emergency_contact
+from bot.domain.program import ActionKind, DayPlan
+from bot.domain.safety import RULES_BY_ID, Rule, Tier, Verdict
+from bot.rendering.i18n import Texts
+from bot.rendering.replies import Button, Keyboard, rows
+
+BLOCK_SEPARATOR = "\n\n"
+
+
+def _measure_names(measures: Iterable[str], texts: Texts) -> str:
+    return texts.join([texts.content.catalogue.texts[f"measures.{m}.name"] for m in measures])
+
+
+def _rule_text(rule_id: str, verdict: Verdict, texts: Texts) -> list[str]:
+    params: dict[str, object] = {
+        "measures": _measure_names(verdict.worse_measures or verdict.watch_measures, texts),
+    }
+    if verdict.suspect is not None:
+        params.update(number=verdict.suspect, name=texts.exercise(verdict.suspect).name)
+    title = texts.t(f"verdict.{rule_id}.title", **params)
+    return [f"<b>{title}</b>", texts.t(f"verdict.{rule_id}.body", **params)]
+
+
+def signal_lines(signals: Sequence[str], texts: Texts) -> list[str]:
+    """The stop signals the person reported, in short words."""
+    if not signals:
+        return []
+    return [
+        texts.t("verdict.signals_intro"),
+        *(texts.t("verdict.signal_item", text=texts.t(f"stop_signals.{s}.short")) for s in signals),
+    ]
+
+
+def _emergency_line(number: str | None, texts: Texts) -> str:
+    if number:
+        return texts.t("verdict.call_emergency.known", number=number)
+    return texts.t("verdict.call_emergency.unknown")
+
+
+def _next_line(plan: DayPlan, texts: Texts) -> str | None:
+    if not plan.sends_routine:
+        return None
+    if plan.new is not None:
+        return texts.t("program.next.adds", number=plan.new, name=texts.exercise(plan.new).name)
+    if not plan.exercises:
+        return texts.t("program.next.rest")
+    if plan.holding:
+        return texts.t("program.next.held")
+    return texts.t("program.next.same")
+
+
+def _secondary_rules(verdict: Verdict) -> list[Rule]:
+    """Other matching rules worth saying too: a review, or a hold on the program."""
+    lead = RULES_BY_ID.get(verdict.lead_rule)
+    if lead is None or lead.tier > Tier.STOP_EXERCISE:
+        return []
+    return [
+        rule
+        for rule in (RULES_BY_ID[r] for r in verdict.reasons[1:] if r in RULES_BY_ID)
+        if rule.tier < lead.tier and (rule.tier >= Tier.REVIEW or rule.action >= ActionKind.HOLD)
+    ]
+
+
+def render_verdict(
+    verdict: Verdict,
+    texts: Texts,
+    *,
+    zone: str | None = None,
+    next_plan: DayPlan | None = None,
+) -> str:
+    """One verdict as a message, next step first.
+
+    ``zone`` is the person's IANA time zone (for the emergency number); ``next_plan`` is the
+    plan after the verdict was recorded (for "tomorrow adds exercise N").
+    """
+    contact = emergency_contact(zone)
+    lead = verdict.lead_rule
+    lines = _rule_text(lead, verdict, texts)
+
+    if verdict.tier is Tier.EMERGENCY:
+        lines.insert(1, _emergency_line(contact.emergency, texts))
+        return "\n".join([*lines, *signal_lines(verdict.signals, texts)])
+    if verdict.tier is Tier.URGENT:
+        advice = (
+            texts.t("verdict.call_advice.known", number=contact.non_emergency)
+            if contact.non_emergency
+            else texts.t("verdict.call_advice.unknown")
+        )
+        lines.insert(1, advice)
+        lines.append(_emergency_line(contact.emergency, texts))
+        lines.append(texts.t("verdict.urgent_signal.after"))
+        return "\n".join([*lines, *signal_lines(verdict.signals, texts)])
+
+    blocks = ["\n".join(lines)]
+    lead_rule = RULES_BY_ID.get(lead)
+    if verdict.suspect is not None and (lead_rule is None or lead_rule.excludes is None):
+        blocks.append(
+            texts.t(
+                "verdict.left_out",
+                number=verdict.suspect,
+                name=texts.exercise(verdict.suspect).name,
+            )
+        )
+    if verdict.tier is Tier.SOON:
+        found = signal_lines(verdict.signals, texts)
+        if found:
+            blocks.append("\n".join(found))
+        blocks.append(texts.t("verdict.soon_next_step"))
+        return BLOCK_SEPARATOR.join(blocks)
+
+    for rule in _secondary_rules(verdict):
+        blocks.append("\n".join(_rule_text(rule.id, verdict, texts)))
+    if verdict.centralised and lead != "centralising":
+        blocks.append(texts.t("verdict.centralised"))
+    if next_plan is not None:
+        line = _next_line(next_plan, texts)
+        if line:
+            blocks.append(line)
+    return BLOCK_SEPARATOR.join(blocks)
+
+
+def render_verdicts(
+    verdicts: Sequence[Verdict],
+    texts: Texts,
+    *,
+    zone: str | None = None,
+    next_plan: DayPlan | None = None,
+) -> str:
+    """Several verdicts on one report (a check-in and a "had to stop"), most severe first, as
+    one message in which no line appears twice."""
+    primary, *others = verdicts
+    blocks = [render_verdict(primary, texts, zone=zone, next_plan=next_plan)]
+    for other in others:
+        if other.tier >= Tier.STOP_EXERCISE and other.lead_rule != primary.lead_rule:
+            blocks.append(render_verdict(other, texts, zone=zone))
+    seen: set[str] = set()
+    kept_blocks = []
+    for block in blocks:
+        kept = [line for line in block.split("\n") if not line.strip() or line not in seen]
+        seen.update(line for line in kept if line.strip())
+        text = "\n".join(kept).strip("\n")
+        while "\n\n\n" in text:
+            text = text.replace("\n\n\n", "\n\n")
+        if text:
+            kept_blocks.append(text)
+    return BLOCK_SEPARATOR.join(kept_blocks)
+
+
+def render_screening(verdict: Verdict, texts: Texts, *, zone: str | None = None) -> str:
+    """The onboarding screening result: the all-clear, or the escalation."""
+    if verdict.tier is Tier.NONE:
+        title = texts.t("verdict.screen_clear.title")
+        return f"<b>{title}</b>\n{texts.t('verdict.screen_clear.body')}"
+    if verdict.tier is Tier.SOON:
+        return render_verdict(verdict, texts, zone=zone).replace(
+            texts.t("verdict.soon_next_step"), texts.t("verdict.soon_next_step_start")
+        )
+    return render_verdict(verdict, texts, zone=zone)
+
+
+def hold_keyboard(texts: Texts, tier: Tier) -> Keyboard:
+    """What the emergency or urgent advice carries: nothing that restarts exercise."""
+    if tier < Tier.URGENT:
+        return ()
+    return rows(Button(texts.t("hold.getting_help"), ack_button("help")))
