@@ -14,16 +14,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import DailySession, Patient, PatientStatus
+from bot.domain.program import PatientStatus
+from db.models import DailySession, Patient, SymptomReport
 
 DISPATCHER = "dispatcher"  # daily_sessions.sent_by for the rows the dispatcher creates
 
 _patients = cast(Table, Patient.__table__)
 _sessions = cast(Table, DailySession.__table__)
+_reports = cast(Table, SymptomReport.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +36,8 @@ class Claimed:
     chat_id: int
     time_zone: str | None
     reminder_time: time | None
-    status: str
+    status: PatientStatus
+    language: str
     blocked_at: datetime | None
     paused_until: date | None
     next_send_at: datetime | None
@@ -43,6 +46,12 @@ class Claimed:
     program_state: dict[str, Any]
     program_epoch: int
     version: int
+    follow_up_report_id: int | None
+    weekly_enabled: bool
+    weekly_weekday: int | None
+    next_weekly_at: datetime | None
+    program_started_on: date | None
+    telegram_user_id: int
 
 
 _CLAIMED_COLUMNS = (
@@ -51,6 +60,7 @@ _CLAIMED_COLUMNS = (
     _patients.c.time_zone,
     _patients.c.reminder_time,
     _patients.c.status,
+    _patients.c.language,
     _patients.c.blocked_at,
     _patients.c.paused_until,
     _patients.c.next_send_at,
@@ -59,21 +69,33 @@ _CLAIMED_COLUMNS = (
     _patients.c.program_state,
     _patients.c.program_epoch,
     _patients.c.version,
+    _patients.c.follow_up_report_id,
+    _patients.c.weekly_enabled,
+    _patients.c.weekly_weekday,
+    _patients.c.next_weekly_at,
+    _patients.c.program_started_on,
+    _patients.c.telegram_user_id,
 )
 
 
 async def claim_due(
-    db: AsyncSession, now: datetime, lease_until: datetime, limit: int
+    db: AsyncSession, now: datetime, lease_until: datetime, limit: int, owner: str = ""
 ) -> list[Claimed]:
-    """Lease up to ``limit`` people whose routine or nudge is due and who nobody holds.
+    """Lease up to ``limit`` people whose routine, nudge or weekly look back is due and whom
+    nobody holds.
 
-    The lease (``claimed_until``) outlives the transaction, so the rows stay ours while we send
-    without holding a database lock; a crashed dispatcher's lease simply runs out.
+    The lease (``claimed_until``, ``claimed_by``) outlives the transaction, so the rows stay
+    ours while we send without holding a database lock; the owner's heartbeat extends it, and a
+    dead owner's lease simply runs out.
     """
     due = (
         select(_patients.c.id)
         .where(
-            or_(_patients.c.next_send_at <= now, _patients.c.nudge_at <= now),
+            or_(
+                _patients.c.next_send_at <= now,
+                _patients.c.nudge_at <= now,
+                _patients.c.next_weekly_at <= now,
+            ),
             or_(_patients.c.claimed_until.is_(None), _patients.c.claimed_until <= now),
         )
         .limit(limit)
@@ -82,10 +104,65 @@ async def claim_due(
     result = await db.execute(
         update(_patients)
         .where(_patients.c.id.in_(due))
-        .values(claimed_until=lease_until)
+        .values(claimed_until=lease_until, claimed_by=owner or None)
         .returning(*_CLAIMED_COLUMNS)
     )
     return [Claimed(*row) for row in result.all()]
+
+
+async def heartbeat(db: AsyncSession, owner: str, ids: Sequence[int], until: datetime) -> None:
+    """Extend this process's leases on the people it is still sending to."""
+    if not ids:
+        return
+    await db.execute(
+        update(_patients)
+        .where(_patients.c.id.in_(ids), _patients.c.claimed_by == owner)
+        .values(claimed_until=until)
+    )
+
+
+async def drop_claims(db: AsyncSession, owner: str | None = None) -> int:
+    """End leases at once: this owner's (a clean stop), or everyone's (a single SQLite process
+    starting again: any lease left is its own, from before a crash)."""
+    query = update(_patients).where(_patients.c.claimed_until.is_not(None))
+    if owner is not None:
+        query = query.where(_patients.c.claimed_by == owner)
+    result = await db.execute(query.values(claimed_until=None, claimed_by=None))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A "had to stop" awaiting its next-morning question."""
+
+    report_id: int
+    exercise: int
+    cause: str
+    created_at: datetime
+
+
+async def follow_ups(db: AsyncSession, report_ids: Sequence[int]) -> dict[int, FollowUp]:
+    if not report_ids:
+        return {}
+    result = await db.execute(
+        select(
+            _reports.c.id,
+            _reports.c.stopped_exercise,
+            _reports.c.stopped_reason,
+            _reports.c.created_at,
+        ).where(_reports.c.id.in_(report_ids), _reports.c.stopped_exercise.is_not(None))
+    )
+    return {row[0]: FollowUp(row[0], row[1], row[2] or "other", row[3]) for row in result.all()}
+
+
+async def mark_follow_ups_asked(
+    db: AsyncSession, patient_ids: Sequence[int], now: datetime
+) -> None:
+    if not patient_ids:
+        return
+    await db.execute(
+        update(_patients).where(_patients.c.id.in_(patient_ids)).values(follow_up_asked_at=now)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +295,7 @@ class Release:
     next_send_at: datetime | None
     nudge_at: datetime | None
     claimed_until: datetime | None = None  # set to retry a failed send later, not at once
+    next_weekly_at: datetime | None = None
 
 
 async def release(db: AsyncSession, rows: Sequence[Release], now: datetime) -> None:
@@ -235,7 +313,9 @@ async def release(db: AsyncSession, rows: Sequence[Release], now: datetime) -> N
         .values(
             next_send_at=bindparam("p_next"),
             nudge_at=bindparam("p_nudge"),
+            next_weekly_at=bindparam("p_weekly"),
             claimed_until=bindparam("p_claim"),
+            claimed_by=None,
             version=_patients.c.version + 1,
             updated_at=now,
         ),
@@ -245,6 +325,7 @@ async def release(db: AsyncSession, rows: Sequence[Release], now: datetime) -> N
                 "p_version": r.version,
                 "p_next": r.next_send_at,
                 "p_nudge": r.nudge_at,
+                "p_weekly": r.next_weekly_at,
                 "p_claim": r.claimed_until,
             }
             for r in rows
@@ -294,33 +375,15 @@ async def delete_unsent(db: AsyncSession, session_ids: Sequence[int]) -> None:
     )
 
 
-# /reminders
-
-
-async def nudges_enabled(db: AsyncSession, telegram_user_id: int) -> bool | None:
-    """Whether the person gets follow-up nudges (None: no such person)."""
+async def people_by_status(db: AsyncSession) -> dict[str, int]:
+    """How many people in each status (the blocked counted apart), for the metrics."""
     result = await db.execute(
-        select(_patients.c.nudges_enabled).where(_patients.c.telegram_user_id == telegram_user_id)
+        select(_patients.c.status, _patients.c.blocked_at.is_not(None), func.count()).group_by(
+            _patients.c.status, _patients.c.blocked_at.is_not(None)
+        )
     )
-    value = result.scalar_one_or_none()
-    return None if value is None else bool(value)
-
-
-async def set_nudges_enabled(
-    db: AsyncSession, telegram_user_id: int, enabled: bool, now: datetime
-) -> bool:
-    """Turn nudges on or off; turning them off also drops a nudge already planned.
-
-    Returns False when there is no such person.
-    """
-    values: dict[str, Any] = {
-        "nudges_enabled": enabled,
-        "version": _patients.c.version + 1,
-        "updated_at": now,
-    }
-    if not enabled:
-        values["nudge_at"] = None
-    result = await db.execute(
-        update(_patients).where(_patients.c.telegram_user_id == telegram_user_id).values(values)
-    )
-    return int(getattr(result, "rowcount", 0) or 0) > 0
+    counts: dict[str, int] = {}
+    for status, blocked, count in result.all():
+        key = "blocked" if blocked else str(getattr(status, "value", status))
+        counts[key] = counts.get(key, 0) + int(count)
+    return counts

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.program import PatientStatus, RoutineOutcome
 from db.models import (
     DailySession,
     Patient,
-    PatientStatus,
     ReportKind,
     SafetyEvent,
     SymptomReport,
@@ -24,12 +25,8 @@ async def get_patient(db: AsyncSession, telegram_user_id: int) -> Patient | None
     return result.scalar_one_or_none()
 
 
-async def get_patient_by_id(db: AsyncSession, patient_id: int) -> Patient | None:
-    return await db.get(Patient, patient_id)
-
-
 def new_patient(
-    db: AsyncSession, telegram_user_id: int, chat_id: int, now: datetime, language: str = "en"
+    db: AsyncSession, telegram_user_id: int, chat_id: int, now: datetime, language: str
 ) -> Patient:
     patient = Patient(
         telegram_user_id=telegram_user_id,
@@ -40,6 +37,7 @@ def new_patient(
         program_state={},
         program_epoch=1,
         nudges_enabled=True,
+        weekly_enabled=True,
         created_at=now,
         updated_at=now,
     )
@@ -56,7 +54,7 @@ async def delete_patient(db: AsyncSession, patient_id: int) -> None:
 
 
 async def mark_blocked(db: AsyncSession, telegram_user_id: int, now: datetime) -> bool:
-    """The person blocked the bot: stop sending until they write again."""
+    """The person blocked the bot (or the chat is gone): stop sending until they write again."""
     result = await db.execute(
         update(Patient)
         .where(Patient.telegram_user_id == telegram_user_id, Patient.blocked_at.is_(None))
@@ -64,6 +62,14 @@ async def mark_blocked(db: AsyncSession, telegram_user_id: int, now: datetime) -
         .execution_options(synchronize_session=False)
     )
     return _rowcount(result) > 0
+
+
+async def set_card(db: AsyncSession, telegram_user_id: int, nonce: str, message_id: int) -> None:
+    """Remember the message id of the open flow's card (only if that flow is still open)."""
+    patient = await get_patient(db, telegram_user_id)
+    if patient is None or (patient.flow_data or {}).get("nonce") != nonce:
+        return
+    patient.flow_data = {**patient.flow_data, "card": message_id}
 
 
 # Daily sessions
@@ -108,7 +114,9 @@ def add_session(
     return row
 
 
-async def record_outcome(db: AsyncSession, session_id: int, outcome: str, now: datetime) -> bool:
+async def record_outcome(
+    db: AsyncSession, session_id: int, outcome: RoutineOutcome, now: datetime
+) -> bool:
     """Record how a routine went, once: the second of two racing presses changes nothing."""
     result = await db.execute(
         update(DailySession)
@@ -130,48 +138,62 @@ async def set_session_message(
     )
 
 
-async def sessions_of(db: AsyncSession, patient_id: int, epoch: int) -> list[DailySession]:
-    result = await db.execute(
-        select(DailySession)
-        .where(DailySession.patient_id == patient_id, DailySession.program_epoch == epoch)
-        .order_by(DailySession.local_date)
-    )
+async def sessions_of(
+    db: AsyncSession, patient_id: int, epoch: int | None = None
+) -> list[DailySession]:
+    """A person's sessions, oldest first (of one program epoch, or of all)."""
+    query = select(DailySession).where(DailySession.patient_id == patient_id)
+    if epoch is not None:
+        query = query.where(DailySession.program_epoch == epoch)
+    result = await db.execute(query.order_by(DailySession.local_date, DailySession.id))
     return list(result.scalars())
 
 
 # Symptom reports and safety events
 
 
+@dataclass(frozen=True, slots=True)
+class Ratings:
+    pain: int
+    numbness: int
+    tingling: int
+    extent: int
+
+
 def add_report(
     db: AsyncSession,
     patient: Patient,
-    kind: str,
-    ratings: dict[str, int],
+    kind: ReportKind,
     now: datetime,
     *,
+    ratings: Ratings | None = None,
     stop_signals: Sequence[str] = (),
     session_id: int | None = None,
     stopped_exercise: int | None = None,
     stopped_reason: str | None = None,
+    settled: bool | None = None,
 ) -> SymptomReport:
-    if kind not in ReportKind.ALL:
-        raise ValueError(f"unknown report kind {kind!r}")
     row = SymptomReport(
         patient_id=patient.id,
         session_id=session_id,
         program_epoch=patient.program_epoch,
         kind=kind,
-        pain=ratings["pain"],
-        numbness=ratings["numbness"],
-        tingling=ratings["tingling"],
-        extent=ratings["extent"],
+        pain=ratings.pain if ratings else None,
+        numbness=ratings.numbness if ratings else None,
+        tingling=ratings.tingling if ratings else None,
+        extent=ratings.extent if ratings else None,
         stop_signals=list(stop_signals),
         stopped_exercise=stopped_exercise,
         stopped_reason=stopped_reason,
+        settled=settled,
         created_at=now,
     )
     db.add(row)
     return row
+
+
+async def get_report(db: AsyncSession, report_id: int) -> SymptomReport | None:
+    return await db.get(SymptomReport, report_id)
 
 
 async def reports_of(db: AsyncSession, patient_id: int) -> list[SymptomReport]:
@@ -182,6 +204,18 @@ async def reports_of(db: AsyncSession, patient_id: int) -> list[SymptomReport]:
         .order_by(SymptomReport.created_at, SymptomReport.id)
     )
     return list(result.scalars())
+
+
+async def has_baseline(db: AsyncSession, patient_id: int) -> bool:
+    result = await db.execute(
+        select(
+            exists().where(
+                SymptomReport.patient_id == patient_id,
+                SymptomReport.kind == ReportKind.BASELINE,
+            )
+        )
+    )
+    return bool(result.scalar())
 
 
 def add_event(
@@ -208,13 +242,52 @@ def add_event(
     return row
 
 
+async def events_of(db: AsyncSession, patient_id: int) -> list[SafetyEvent]:
+    """Every safety event of a person, oldest first."""
+    result = await db.execute(
+        select(SafetyEvent)
+        .where(SafetyEvent.patient_id == patient_id)
+        .order_by(SafetyEvent.created_at, SafetyEvent.id)
+    )
+    return list(result.scalars())
+
+
+async def open_hold_event(
+    db: AsyncSession, patient_id: int, tier: str
+) -> tuple[SafetyEvent, SymptomReport | None] | None:
+    """The latest unreleased event of that tier, with its report (to show its advice again)."""
+    result = await db.execute(
+        select(SafetyEvent, SymptomReport)
+        .outerjoin(SymptomReport, SymptomReport.id == SafetyEvent.report_id)
+        .where(
+            SafetyEvent.patient_id == patient_id,
+            SafetyEvent.tier == tier,
+            SafetyEvent.acknowledged_at.is_(None),
+        )
+        .order_by(SafetyEvent.created_at.desc(), SafetyEvent.id.desc())
+        .limit(1)
+    )
+    row = result.first()
+    return None if row is None else (row[0], row[1])
+
+
 async def acknowledge_events(db: AsyncSession, patient_id: int, now: datetime) -> None:
+    """A hold was released: every open event of the person gets its release time."""
     await db.execute(
         update(SafetyEvent)
         .where(SafetyEvent.patient_id == patient_id, SafetyEvent.acknowledged_at.is_(None))
         .values(acknowledged_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+async def advised_once(db: AsyncSession, patient_id: int, since: datetime | None) -> set[str]:
+    """The once-per-program advice (REVIEW rules) already given since the program began."""
+    query = select(SafetyEvent.reasons).where(SafetyEvent.patient_id == patient_id)
+    if since is not None:
+        query = query.where(SafetyEvent.created_at >= since)
+    result = await db.execute(query)
+    return {reason for reasons in result.scalars() for reason in reasons}
 
 
 def _rowcount(result: Any) -> int:
