@@ -1,46 +1,56 @@
-"""The composition root: builds the Application and wires every handler and job in one place."""
+"""The composition root: builds the Application, wires every handler and job, and runs the bot
+(long polling or webhook) with the update pipeline."""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
+import socket
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
-from bot.config import Settings
-from bot.content import load_content
-from bot.dispatcher import schedule_dispatcher
+from bot.botapi.delivery import MediaCache
+from bot.botapi.inbox import Pipeline, Poller
+from bot.botapi.ratelimit import RateLimiter
+from bot.botapi.transport import AiohttpRequest
+from bot.config import ConfigError, Settings
+from bot.context import BotApplication, BotContext, BotData, Services, utc_now
 from bot.domain import zones
 from bot.handlers import register_handlers
-from bot.ratelimit import RateLimiter
-from bot.services import SERVICES_KEY, Services, utc_now
-from bot.transport import AiohttpRequest
+from bot.handlers.jobs import JobState, schedule_jobs
+from bot.handlers.respond import respond_to
+from bot.metrics import Metrics
+from bot.rendering.i18n import available_languages, texts_for
+from bot.rendering.offload import Renderer
+from bot.rendering.pictures import render_picture, validate_pictures
+from bot.rendering.validation import validate_all
+from bot.usecases.conversation import MENU
+from db import dispatch as dispatch_queries
 from db.engine import create_engine, create_session_factory
-from db.migrate import upgrade
+from db.migrate import downgrade, upgrade
 
 log = logging.getLogger(__name__)
 
 # Connections for sending: the dispatcher's concurrent sends plus replies to people.
-SEND_POOL_SIZE = 32
+SEND_POOL_SIZE = 64
+# The PostgreSQL advisory lock held while migrating (any fixed number of our own).
+MIGRATION_LOCK = 0x5C1A7C4
 
-# The commands shown in Telegram's menu, in order; texts come from the catalogue.
-MENU_COMMANDS = (
-    "today",
-    "checkin",
-    "status",
-    "pause",
-    "resume",
-    "reset",
-    "time",
-    "timezone",
-    "reminders",
-    "help",
-    "delete",
-)
+
+def _picture(key: str) -> bytes:
+    exercise, stage = key.removeprefix("e").split("s")
+    return render_picture(int(exercise), int(stage))
 
 
 def build_application(
@@ -48,66 +58,202 @@ def build_application(
     *,
     clock: Callable[[], datetime] = utc_now,
     run_migrations: bool = True,
-    start_dispatcher: bool = True,
     rate_limiter: RateLimiter | None = None,
-) -> Application:  # type: ignore[type-arg]
-    """Build the Application: Bot API endpoint, defaults, database, content, handlers, jobs.
+) -> tuple[BotApplication, Services]:
+    """Build the Application: Bot API endpoint, defaults, database, handlers.
 
-    ``start_dispatcher=False`` leaves out the repeating dispatcher job (tests and the
-    ``dispatch`` command run passes themselves); ``rate_limiter`` replaces the one built from
-    the settings (tests inject one with a fake sleep).
+    ``rate_limiter`` replaces the one built from the settings (tests inject one with a fake
+    clock). Jobs are scheduled by ``Runtime.start``.
     """
     token = settings.require_token()
-    content = load_content()
+    validate_all(MENU)
     engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    metrics = Metrics()
     services = Services(
         settings=settings,
         engine=engine,
-        sessions=create_session_factory(engine),
-        content=content,
+        sessions=sessions,
         clock=clock,
+        media=MediaCache(sessions, _picture, clock),
+        metrics=metrics,
     )
+    limiter = rate_limiter or RateLimiter(
+        overall_per_second=settings.rate_limit_overall_per_second,
+        per_chat_per_second=settings.rate_limit_per_chat_per_second,
+        per_chat_burst=settings.rate_limit_per_chat_burst,
+        enabled=settings.rate_limit,
+    )
+    metrics.count_flood_waits(lambda: limiter.stats.retry_after)
+    renderer = Renderer(settings.render_workers)
+    services.offload = renderer
 
-    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+    async def post_init(app: BotApplication) -> None:
         if run_migrations:
-            await upgrade(engine)
-        # The city index takes about a second to build: build it now, not when the first
-        # person types their city.
-        await asyncio.to_thread(zones.warm_up)
-        catalogue = content.catalogue
-        await app.bot.set_my_commands(
-            [BotCommand(name, catalogue.text(f"commands.{name}")) for name in MENU_COMMANDS]
-        )
+            await migrate(engine)
+        # The city index and the pictures take a moment: build them now, not when the first
+        # person types a city or gets a routine.
+        await asyncio.gather(asyncio.to_thread(zones.warm_up), asyncio.to_thread(validate_pictures))
+        for language in available_languages():
+            texts = texts_for(language)
+            menu = [BotCommand(name, texts.t(f"commands.{name}")) for name in MENU]
+            await app.bot.set_my_commands(menu, language_code=language)
+        english = texts_for(None)
+        await app.bot.set_my_commands([BotCommand(n, english.t(f"commands.{n}")) for n in MENU])
         log.info("Bot started as @%s", app.bot.username)
 
-    async def post_shutdown(_app: Application) -> None:  # type: ignore[type-arg]
+    async def post_shutdown(_app: BotApplication) -> None:
+        renderer.shutdown()
         await engine.dispose()
 
     builder = (
         ApplicationBuilder()
         .token(token)
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=UTC))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .concurrent_updates(False)
-        # aiohttp instead of httpx: several times less CPU per message (see bot/transport.py).
+        .updater(None)  # updates come through the durable inbox (bot.botapi.inbox)
+        # aiohttp instead of httpx: several times less CPU per message (bot/botapi/transport.py).
         .request(AiohttpRequest(connection_pool_size=SEND_POOL_SIZE))
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
-        .rate_limiter(
-            rate_limiter
-            or RateLimiter(
-                overall_per_second=settings.rate_limit_overall_per_second,
-                per_chat_per_second=settings.rate_limit_per_chat_per_second,
-                enabled=settings.rate_limit,
-            )
-        )
+        .rate_limiter(limiter)
     )
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
-    app = builder.build()
-    app.bot_data[SERVICES_KEY] = services
+    app: BotApplication = builder.build()
+    app.bot_data.services = services
     register_handlers(app)
-    if start_dispatcher:
-        schedule_dispatcher(app)
-    return app
+    return app, services
+
+
+async def migrate(engine: AsyncEngine, revision: str = "head", *, down: bool = False) -> None:
+    """Apply migrations; on PostgreSQL one process at a time (an advisory lock), so processes
+    started together on a new database do not create the same tables at once."""
+    if engine.dialect.name != "postgresql":
+        await (downgrade(engine, revision) if down else upgrade(engine, revision))
+        return
+    async with engine.connect() as lock:
+        # A session lock on its own connection, outside any transaction (nothing held idle).
+        await lock.execution_options(isolation_level="AUTOCOMMIT")
+        await lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            await (downgrade(engine, revision) if down else upgrade(engine, revision))
+        finally:
+            await lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+
+
+def process_name() -> str:
+    """This process's name as an owner of leases: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+@dataclass
+class Runtime:
+    """A running bot: the Application, its update pipeline and, in polling mode, the poller."""
+
+    app: BotApplication
+    services: Services
+    pipeline: Pipeline
+    poller: Poller | None = None
+    jobs: JobState | None = None
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls, app: BotApplication, services: Services, *, owner: str | None = None
+    ) -> Runtime:
+        settings = services.settings
+        pipeline = Pipeline(
+            app,
+            services,
+            concurrency=settings.concurrent_updates,
+            shared=not settings.is_sqlite,
+            owner=owner or process_name(),
+            respond=respond_to,
+        )
+        return cls(app, services, pipeline)
+
+    async def start(self, *, poll: bool = True, jobs: bool = True) -> None:
+        app = self.app
+        await app.initialize()
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        if self.services.settings.is_sqlite:
+            # One process: any dispatcher lease left is this process's own, from before a crash;
+            # take those people back at once instead of waiting for the leases to run out.
+            async with self.services.sessions() as db:
+                if await dispatch_queries.drop_claims(db):
+                    log.info("Took back the dispatcher claims left by the previous run")
+                await db.commit()
+        await self.pipeline.recover()
+        if jobs:
+            self.jobs = schedule_jobs(app, self.pipeline, self.stopping)
+        if poll:
+            # Polling and a webhook exclude each other: leaving webhook mode keeps what Telegram
+            # still holds for us (it comes through getUpdates).
+            await app.bot.delete_webhook(drop_pending_updates=False)
+            self.poller = Poller(app, self.pipeline)
+            self._tasks.append(asyncio.create_task(self.poller.run(self.stopping)))
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """A quick, clean stop: no new work, the updates in hand finish (or stay stored)."""
+        self.stopping.set()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=grace)
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        app = self.app
+        if app.job_queue is not None and app.job_queue.scheduler.running:
+            await app.job_queue.stop(wait=False)
+        running = self.jobs.running if self.jobs is not None else None
+        if running is not None and not running.done():
+            # The pass stops claiming and sending; give the sends in flight a moment.
+            _done, pending = await asyncio.wait([running], timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        # Unsent claims go back at once, so another process takes them over without waiting.
+        async with self.services.sessions() as db:
+            await dispatch_queries.drop_claims(db, self.pipeline.owner)
+            await db.commit()
+        await self.pipeline.stop(grace)
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+
+class SingleProcessLock:
+    """SQLite serves one process: a second bot or dispatcher on the same file is refused."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._path = settings.sqlite_path
+        self._handle: IO[str] | None = None
+
+    def __enter__(self) -> SingleProcessLock:
+        if self._path is None:
+            return self
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        lock = Path(f"{self._path}.lock")
+        handle = lock.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise ConfigError(
+                "Configuration error: another bot process already uses the SQLite database "
+                f"{self._path}; SQLite serves one process (use PostgreSQL for several)."
+            ) from None
+        self._handle = handle
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None

@@ -5,12 +5,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+from telegram.error import InvalidToken, NetworkError
+
+from bot.app import Runtime, SingleProcessLock, build_application, migrate, process_name
+from bot.botapi.webhook import ListenError, OpsServer, WebhookServer
 from bot.config import ConfigError, Settings, load_settings
+from bot.content import ContentError
+from bot.context import utc_now
 from bot.logs import configure_logging
+from bot.usecases.morning import dispatch_once
+from db.engine import create_engine
+from db.migrate import current_revision
 
 log = logging.getLogger("bot")
 
@@ -23,11 +34,18 @@ def _parser() -> argparse.ArgumentParser:
         description="A Telegram bot for a safe daily sciatica exercise program.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser(
+    run = sub.add_parser(
         "run",
-        help="apply migrations and run the bot with long polling (the default)",
-        description="Apply database migrations, then run the bot with long polling until "
-        "Ctrl-C or SIGTERM. Settings come from the environment and .env.",
+        help="apply migrations and run the bot (long polling by default)",
+        description="Apply database migrations, then run the bot until Ctrl-C or SIGTERM: "
+        "long polling, or with --webhook a webhook server (WEBHOOK_URL, WEBHOOK_SECRET, "
+        "WEBHOOK_LISTEN, WEBHOOK_PORT). Settings come from the environment and .env.",
+    )
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates by webhook instead of long polling (several processes can run "
+        "behind a load balancer on PostgreSQL)",
     )
     migrate = sub.add_parser(
         "migrate",
@@ -43,8 +61,9 @@ def _parser() -> argparse.ArgumentParser:
         help="run one dispatcher pass and exit (cron, a manual resend, tests)",
         description="Run exactly one pass of the morning dispatcher as if it were --now, against "
         "the configured database and Bot API: send the routines and nudges that are due, then "
-        "print how many were sent and how many people were skipped and why. Safe to run while "
-        "the bot runs: claims are shared through the database.",
+        "print how many were sent and how many people were skipped and why. On PostgreSQL it "
+        "is safe to run while bots run (claims are shared through the database); SQLite serves "
+        "one process, so stop the bot first.",
     )
     dispatch.add_argument(
         "--now",
@@ -57,8 +76,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def _parse_now(value: str | None) -> datetime:
     if value is None:
-        from bot.services import utc_now
-
         return utc_now()
     try:
         parsed = datetime.fromisoformat(value)
@@ -76,7 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if command in ("run", "dispatch"):
             settings.require_token()
-        configure_logging(settings.log_level, _secrets(settings))
+        configure_logging(
+            settings.log_level, _secrets(settings), personal=settings.log_personal_data
+        )
         if command == "migrate":
             return asyncio.run(_migrate(settings, args.revision, args.downgrade))
         if command == "dispatch":
@@ -86,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"Error: {exc}.", file=sys.stderr)
                 return EXIT_CONFIG
             return asyncio.run(_dispatch(settings, now))
-        return _run(settings)
+        return asyncio.run(_serve(settings, webhook=getattr(args, "webhook", False)))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
@@ -98,11 +117,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _startup_error(exc: Exception, settings: Settings | None) -> int:
     """One line for the operator (never the token); config-like failures exit 2."""
-    from sqlalchemy.exc import SQLAlchemyError
-    from telegram.error import InvalidToken, NetworkError
-
-    from bot.content import ContentError
-
     text = (
         f"{exc.__class__.__name__}: {exc}".splitlines()[0] if str(exc) else exc.__class__.__name__
     )
@@ -118,7 +132,9 @@ def _startup_error(exc: Exception, settings: Settings | None) -> int:
     if isinstance(exc, ContentError):
         print(f"Content error: {text}", file=sys.stderr)
         return EXIT_CONFIG
-    if isinstance(exc, NetworkError):
+    if isinstance(exc, ListenError):
+        print(f"Start-up error: {exc}.", file=sys.stderr)
+    elif isinstance(exc, NetworkError):
         print(f"Start-up error: cannot reach the Bot API ({text}).", file=sys.stderr)
     elif isinstance(exc, OSError | SQLAlchemyError):
         print(f"Start-up error: cannot use the database ({text}).", file=sys.stderr)
@@ -129,17 +145,14 @@ def _startup_error(exc: Exception, settings: Settings | None) -> int:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    token = settings.telegram_bot_token
-    return [token.get_secret_value()] if token else []
+    found = [settings.telegram_bot_token, settings.webhook_secret]
+    return [secret.get_secret_value() for secret in found if secret]
 
 
 async def _migrate(settings: Settings, revision: str, down: bool) -> int:
-    from db.engine import create_engine
-    from db.migrate import current_revision, downgrade, upgrade
-
     engine = create_engine(settings.database_url)
     try:
-        await (downgrade(engine, revision) if down else upgrade(engine, revision))
+        await migrate(engine, revision, down=down)
         print(f"Database at revision {await current_revision(engine) or 'base'}.")
     finally:
         await engine.dispose()
@@ -147,41 +160,52 @@ async def _migrate(settings: Settings, revision: str, down: bool) -> int:
 
 
 async def _dispatch(settings: Settings, now: datetime) -> int:
-    from bot.app import build_application
-    from bot.dispatcher import dispatch_once
-    from bot.services import SERVICES_KEY, Services
-    from db.migrate import upgrade
-
-    app = build_application(settings, start_dispatcher=False)
-    svc: Services = app.bot_data[SERVICES_KEY]
-    try:
-        await upgrade(svc.engine)
-        async with app:
-            report = await dispatch_once(app.bot, svc, now)
-    except Exception:
-        await app.bot.shutdown()  # see _run: a failed start leaves the transport open
-        raise
-    finally:
-        await svc.engine.dispose()
+    with SingleProcessLock(settings):
+        app, services = build_application(settings)
+        try:
+            await migrate(services.engine)
+            async with app:
+                report = await dispatch_once(app.bot, services, now, owner=process_name())
+        except Exception:
+            await app.bot.shutdown()  # a failed start leaves the transport open
+            raise
+        finally:
+            await services.engine.dispose()
     print(f"Dispatch pass as of {now.isoformat()}")
     for line in report.lines():
         print(line)
     return 0
 
 
-def _run(settings: Settings) -> int:
-    from telegram import Update
-
-    from bot.app import build_application
-
-    app = build_application(settings)
-    try:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
-    except Exception:
-        # A failed start leaves the Bot API transport open (PTB's Application.shutdown skips
-        # an application that never initialised); close it on the same loop.
-        asyncio.get_event_loop().run_until_complete(app.bot.shutdown())
-        raise
-    finally:
-        asyncio.get_event_loop().close()
+async def _serve(settings: Settings, *, webhook: bool) -> int:
+    """Run until SIGINT or SIGTERM, then stop quickly and cleanly."""
+    if webhook:
+        settings.require_webhook()
+    with SingleProcessLock(settings):
+        app, services = build_application(settings)
+        runtime = Runtime.create(app, services)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        servers: list[WebhookServer | OpsServer] = []
+        started = False
+        try:
+            await runtime.start(poll=not webhook)
+            started = True
+            if webhook:
+                servers.append(await WebhookServer.start(runtime))
+            if settings.metrics_port:
+                servers.append(await OpsServer.start(runtime))
+            log.info("Running; Ctrl-C or SIGTERM stops the bot")
+            await stop.wait()
+            log.info("Stopping")
+        finally:
+            for server in servers:
+                await server.stop()
+            if started:
+                await runtime.stop(grace=5.0)
+            else:
+                await app.bot.shutdown()  # a failed start leaves the transport open
+                await services.engine.dispose()
     return 0

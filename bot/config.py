@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/bot.db"
+# Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and -; we ask for at least 32 of them.
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{32,256}")
 
 # How each setting is fixed, shown when it is invalid. Keys are the environment names.
 HINTS: dict[str, str] = {
@@ -31,6 +34,12 @@ HINTS: dict[str, str] = {
     "DEFAULT_REMINDER_TIME": "use a 24-hour time such as 08:00",
     "DEFAULT_TIME_ZONE": "use an IANA time zone name such as Europe/London or UTC",
     "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
+    "DISPATCH_INTERVAL_SECONDS": "use a number of seconds from 1 to 30",
+    "WEBHOOK_URL": "use the public https:// address Telegram should post updates to",
+    "WEBHOOK_SECRET": (
+        "set WEBHOOK_SECRET to a random string of 32 to 256 letters, digits, _ or - "
+        "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+    ),
 }
 
 
@@ -47,6 +56,12 @@ def _database_url(value: str) -> str:
     if url.drivername in ("postgresql", "postgres", "postgresql+asyncpg"):
         url = url.set(drivername="postgresql+asyncpg")
     elif url.drivername in ("sqlite", "sqlite+aiosqlite"):
+        mode = url.query.get("mode")
+        modes = mode if isinstance(mode, tuple) else (mode,)
+        if not url.database or ":memory:" in url.database or "memory" in modes:
+            # An in-memory database forgets everyone at every restart (":memory:", and SQLite's
+            # URI forms "file::memory:" and "file:name?mode=memory").
+            raise ValueError("an in-memory SQLite database would lose everything on restart")
         url = url.set(drivername="sqlite+aiosqlite")
     else:
         raise ValueError(f"unsupported database driver {url.drivername!r}")
@@ -58,6 +73,14 @@ def _time_zone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+def _webhook_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must start with https://")
     return value
 
 
@@ -75,7 +98,12 @@ class Settings(BaseSettings):
     """Every setting of the bot; .env.example documents each one."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        # "inf" or "nan" is never a sensible interval, rate or number of hours.
+        allow_inf_nan=False,
     )
 
     telegram_bot_token: SecretStr | None = None
@@ -85,8 +113,18 @@ class Settings(BaseSettings):
     default_time_zone: Annotated[str, AfterValidator(_time_zone)] = "UTC"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    # The morning dispatcher.
-    dispatch_interval_seconds: float = Field(default=20.0, gt=0, le=30)
+    # Safety holds: an emergency or urgent hold is not lifted sooner than this after the advice.
+    hold_min_hours: float = Field(default=3.0, ge=0, le=72)
+
+    # Worker processes that draw charts and PDFs (off the event loop).
+    render_workers: int = Field(default=1, ge=1, le=16)
+
+    # The update pipeline.
+    concurrent_updates: int = Field(default=64, ge=1, le=1024)
+    inbox_retention_hours: float = Field(default=48.0, ge=1, le=24 * 30)
+
+    # The morning dispatcher (below 1 s a pass would spin and burn a core).
+    dispatch_interval_seconds: float = Field(default=20.0, ge=1, le=30)
     dispatch_batch_size: int = Field(default=200, ge=1, le=5000)
     catch_up_cutoff: time = time(20, 0)
     nudge_after_hours: float = Field(default=3.0, gt=0, le=12)
@@ -96,10 +134,24 @@ class Settings(BaseSettings):
     rate_limit: bool = True
     rate_limit_overall_per_second: float = Field(default=30.0, gt=0)
     rate_limit_per_chat_per_second: float = Field(default=1.0, gt=0)
+    rate_limit_per_chat_burst: int = Field(default=3, ge=1, le=20)
 
-    @field_validator("telegram_bot_token", mode="before")
+    # Webhook mode (several processes behind a load balancer, on PostgreSQL).
+    webhook_url: Annotated[str | None, AfterValidator(_webhook_url)] = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+
+    # Operators: /healthz and Prometheus /metrics on their own port (0: off).
+    metrics_listen: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+
+    # For local debugging only: let logs contain what people typed, their ratings and places.
+    log_personal_data: bool = False
+
+    @field_validator("telegram_bot_token", "webhook_secret", mode="before")
     @classmethod
-    def _empty_token_is_missing(cls, value: object) -> object:
+    def _empty_is_missing(cls, value: object) -> object:
         return None if value == "" else value
 
     @field_validator("log_level", mode="before")
@@ -114,6 +166,21 @@ class Settings(BaseSettings):
         if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
             return None
         return Path(url.database)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
+    def require_webhook(self) -> tuple[str, str]:
+        """The webhook URL and secret, or a ConfigError naming what is missing or weak."""
+        if not self.webhook_url:
+            raise ConfigError(_line("WEBHOOK_URL", "is missing for webhook mode"))
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not secret:
+            raise ConfigError(_line("WEBHOOK_SECRET", "is missing for webhook mode"))
+        if not _SECRET_RE.fullmatch(secret):
+            raise ConfigError(_line("WEBHOOK_SECRET", "is too weak"))
+        return self.webhook_url, secret
 
     def require_token(self) -> str:
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():

@@ -1,9 +1,8 @@
-"""Every handler, registered in one place (the composition root calls register_handlers)."""
+"""Every handler, registered in one place from the one list of commands."""
 
 from __future__ import annotations
 
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -11,26 +10,31 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import conversation, errors, reminders
+from bot.context import BotApplication
+from bot.handlers import conversation, errors
+from bot.usecases.conversation import COMMANDS
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
 
 
-def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(
-        ChatMemberHandler(conversation.on_member_change, ChatMemberHandler.MY_CHAT_MEMBER)
-    )
+def register_handlers(app: BotApplication) -> None:
+    app.add_handler(ChatMemberHandler(conversation.on_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(~PRIVATE & ~filters.UpdateType.EDITED, conversation.on_group))
     app.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED, conversation.on_edited))
     app.add_handler(
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.FORWARDED, conversation.on_forward)
     )
+    for command in COMMANDS:
+        app.add_handler(
+            CommandHandler(
+                command.name,
+                conversation.on_command(command.name),
+                filters=PRIVATE & NEW_MESSAGE,
+            )
+        )
     app.add_handler(
-        CommandHandler("reminders", reminders.on_reminders, filters=PRIVATE & NEW_MESSAGE)
-    )
-    app.add_handler(
-        MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, conversation.on_command)
+        MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, conversation.on_unknown_command)
     )
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT, conversation.on_text))
     app.add_handler(

@@ -1,125 +1,156 @@
-"""Thin Telegram adapters: read the update, call one use case, render its Outcome."""
+"""Thin Telegram adapters: read the update, call one use case, deliver its Response."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
-from telegram.constants import ChatMemberStatus
-from telegram.error import Forbidden
-from telegram.ext import ContextTypes
+from telegram.constants import ChatMemberStatus, ChatType
 
-from bot.outbox import deliver
-from bot.replies import Outcome
-from bot.services import services
+from bot.botapi.inbox import CURRENT
+from bot.context import BotContext
+from bot.handlers.respond import respond_to
+from bot.rendering.replies import Response
 from bot.usecases import conversation
-from bot.usecases.conversation import Sender
+from bot.usecases.conversation import AlreadyApplied
+from bot.usecases.turn import Event
 
-log = logging.getLogger(__name__)
 
-
-def _sender(update: Update) -> Sender | None:
+def event_of(update: Update) -> Event | None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return None
-    return Sender(user.id, chat.id)
+    query = update.callback_query
+    return Event(
+        user_id=user.id,
+        chat_id=chat.id,
+        update_id=update.update_id,
+        language_code=user.language_code,
+        query_id=query.id if query is not None else None,
+        private=chat.type == ChatType.PRIVATE,
+    )
 
 
-async def _render(context: ContextTypes.DEFAULT_TYPE, who: Sender, outcome: Outcome) -> None:
-    svc = services(context)
+async def reply(context: BotContext, event: Event, response: Response) -> None:
+    """Deliver a response (bot.handlers.respond); the update pipeline then marks it done."""
+    run = CURRENT.get()
+    item = run.item if run is not None and run.item.update_id == event.update_id else None
+    if run is not None:
+        run.delivering()  # waiting on Telegram holds no processing place
+    await respond_to(context.services, context.application, item, response, event.route())  # type: ignore[arg-type]
+
+
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+
+def on_command(name: str) -> Callback:
+    """The callback of one command's CommandHandler."""
+
+    async def callback(update: Update, context: BotContext) -> None:
+        event = event_of(update)
+        if event is None:
+            return
+        args = " ".join(context.args or []) or None
+        try:
+            response = await conversation.on_command(context.services, event, name, args)
+        except AlreadyApplied:
+            return
+        await reply(context, event, response)
+
+    callback.__name__ = f"on_{name}"
+    return callback
+
+
+async def on_unknown_command(update: Update, context: BotContext) -> None:
+    await _stateless(update, context, "unknown_command")
+
+
+async def on_text(update: Update, context: BotContext) -> None:
+    message, event = update.effective_message, event_of(update)
+    if message is None or event is None or message.text is None:
+        return
     try:
-        for reply in outcome.replies:
-            message_id = await deliver(context.bot, who.chat_id, reply)
-            if reply.track and message_id is not None:
-                await conversation.remember(svc, who.user_id, reply.track, message_id)
-    except Forbidden:
-        await conversation.on_blocked(svc, who.user_id)
-
-
-async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message, who = update.effective_message, _sender(update)
-    if message is None or who is None or not message.text:
+        response = await conversation.on_text(context.services, event, message.text)
+    except AlreadyApplied:
         return
-    head, _, rest = message.text.partition(" ")
-    command = head[1:].split("@", 1)[0].lower()
-    outcome = await conversation.on_command(services(context), who, command, rest.strip() or None)
-    await _render(context, who, outcome)
+    await reply(context, event, response)
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message, who = update.effective_message, _sender(update)
-    if message is None or who is None or message.text is None:
-        return
-    outcome = await conversation.on_text(services(context), who, message.text)
-    await _render(context, who, outcome)
-
-
-async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message, who = update.effective_message, _sender(update)
-    if message is None or who is None or message.location is None:
+async def on_location(update: Update, context: BotContext) -> None:
+    message, event = update.effective_message, event_of(update)
+    if message is None or event is None or message.location is None:
         return
     location = message.location
-    outcome = await conversation.on_location(
-        services(context), who, location.latitude, location.longitude
-    )
-    await _render(context, who, outcome)
+    try:
+        response = await conversation.on_location(
+            context.services, event, location.latitude, location.longitude
+        )
+    except AlreadyApplied:
+        return
+    await reply(context, event, response)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query, who = update.callback_query, _sender(update)
+async def on_button(update: Update, context: BotContext) -> None:
+    query, event = update.callback_query, event_of(update)
     if query is None:
         return
-    outcome = Outcome()
+    if event is None or query.message is None or not event.private:
+        # A press Telegram could not tie to a private chat of ours: just answer it.
+        await query.answer()
+        return
     try:
-        if who is not None and query.message is not None:
-            outcome = await conversation.on_button(
-                services(context), who, query.message.message_id, query.data
-            )
-        else:
-            outcome.answer = services(context).content.catalogue.text("errors.stale_button")
-    finally:
-        # Every callback query is answered exactly once, even when something failed.
-        await query.answer(outcome.answer)
-    if who is not None:
-        await _render(context, who, outcome)
+        response = await conversation.on_button(
+            context.services, event, query.message.message_id, query.data
+        )
+    except AlreadyApplied:
+        return
+    await reply(context, event, response)
 
 
-async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_member(update: Update, context: BotContext) -> None:
+    change, event = update.my_chat_member, event_of(update)
+    if change is None or event is None or change.chat.type != ChatType.PRIVATE:
+        return
+    status = change.new_chat_member.status
+    blocked = status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+    try:
+        response = await conversation.on_member(context.services, event, blocked)
+    except AlreadyApplied:
+        return
+    if response.replies:
+        await reply(context, event, response)
+
+
+async def on_unsupported(update: Update, context: BotContext) -> None:
     """Stickers, photos, voice, files and other things the bot does not read."""
-    await _reply_key(update, context, "errors.unsupported")
+    await _stateless(update, context, "unsupported")
 
 
-async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply_key(update, context, "errors.edited")
+async def on_edited(update: Update, context: BotContext) -> None:
+    await _stateless(update, context, "edited")
 
 
-async def on_forward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply_key(update, context, "errors.forwarded")
+async def on_forward(update: Update, context: BotContext) -> None:
+    await _stateless(update, context, "forwarded")
 
 
-async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The bot is personal: in groups it stores nothing and says so once per message."""
+async def on_group(update: Update, context: BotContext) -> None:
+    """The bot is personal: in groups it stores nothing, never edits, and answers a command
+    once; ordinary group chatter gets no answer."""
     message = update.effective_message
     if message is None or not (message.text or "").startswith("/"):
-        return  # stay quiet on ordinary group chatter
-    await _reply_key(update, context, "errors.private_only")
-
-
-async def _reply_key(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
-    chat = update.effective_chat
-    if chat is None:
         return
-    text = services(context).content.catalogue.text(key)
-    try:
-        await context.bot.send_message(chat.id, text)
-    except Forbidden:
-        if update.effective_user is not None:
-            await conversation.on_blocked(services(context), update.effective_user.id)
+    command = (message.text or "").split(maxsplit=1)[0]
+    _, at, addressee = command.partition("@")
+    if at and addressee.casefold() != context.bot.username.casefold():
+        return  # a command for another bot in the group
+    await _stateless(update, context, "private_only")
 
 
-async def on_member_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    change = update.my_chat_member
-    if change is None or change.chat.type != "private":
+async def _stateless(update: Update, context: BotContext, key: str) -> None:
+    event = event_of(update)
+    if event is None:
         return
-    if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-        await conversation.on_blocked(services(context), change.from_user.id)
+    response = await conversation.on_stateless(context.services, event, key)
+    await reply(context, event, response)

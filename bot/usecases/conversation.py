@@ -1,282 +1,379 @@
-"""The conversation's entry points: one database transaction per event, routed by the flow.
+"""The conversation's one router: which handler answers which flow step, command, text, location
+or button; what comes after a flow; and the runner that gives each event one database
+transaction.
 
-Handlers call these with plain values and render the Outcome. Nothing here imports Telegram.
-Bad input (stale, foreign or forged buttons, text where a number is expected, commands in the
-wrong state) gets a short answer and changes nothing.
+Handlers call the entry points below with plain values and deliver the Response. Nothing here
+imports Telegram. Bad input (stale, foreign or forged buttons, text where a number is expected,
+commands in the wrong state) gets a short answer and changes nothing. When the event came from
+the update inbox, the update is marked applied, with the response, in the same transaction as
+its effects: a redelivered update is never applied twice.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.callbacks import Action, decode
-from bot.replies import Outcome, Reply
-from bot.services import Services
-from bot.usecases import checkin, commands, onboarding
-from bot.usecases.flows import Turn
-from bot.usecases.routine import ROUTINE_VALUES
-from db import repo
-from db.models import PatientStatus
+from bot.botapi.callbacks import Action, command_button, decode
+from bot.context import Services
+from bot.domain.flows import Flow, Next
+from bot.domain.program import PatientStatus
+from bot.rendering import status as status_texts
+from bot.rendering.i18n import Texts, pick_language, texts_for
+from bot.rendering.replies import Button, Response, rows
+from bot.usecases import (
+    account,
+    checkin,
+    followup,
+    holds,
+    onboarding,
+    progress,
+    routine,
+    schedule,
+    screening,
+)
+from bot.usecases.turn import NOTICE_ZONE, Erased, Event, Turn, UnreadableState
+from db import inbox, repo
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Turn], Awaitable[None]]
+ButtonHandler = Callable[[Turn, Any, str, int], Awaitable[None]]
+TextHandler = Callable[[Turn, Any, str], Awaitable[None]]
+LocationHandler = Callable[[Turn, Any, float, float], Awaitable[None]]
+TurnCommand = Callable[[Turn, str | None], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
-class Sender:
-    user_id: int
-    chat_id: int
+# --- What answers what ---------------------------------------------------------------------------
 
 
-class _Deleted(Exception):
-    """The person's rows were erased during this event."""
+@dataclass(frozen=True)
+class FlowSpec:
+    """A flow's handlers: one per step its buttons name, and its typed-text and location ones."""
+
+    buttons: Mapping[str, ButtonHandler]
+    text: TextHandler | None = None
+    location: LocationHandler | None = None
 
 
-async def _run(
-    services: Services, who: Sender, handler: Handler, *, create: bool = False
-) -> Outcome:
+def _checkin_step(step: str) -> ButtonHandler:
+    async def handle(turn: Turn, data: Any, value: str, message_id: int) -> None:
+        await checkin.on_button(turn, data, step, value, message_id)
+
+    return handle
+
+
+FLOWS: Mapping[Flow, FlowSpec] = {
+    Flow.CONSENT: FlowSpec({"consent": onboarding.on_consent}),
+    Flow.DURATION: FlowSpec({"duration": onboarding.on_duration}),
+    Flow.SCREENING: FlowSpec({"screen": screening.on_toggle, "confirm": screening.on_confirm}),
+    Flow.CHECKIN: FlowSpec(
+        {step: _checkin_step(step) for step in checkin.STEP_NAMES}, text=checkin.on_text
+    ),
+    Flow.REMINDER: FlowSpec({"time": schedule.on_reminder_button}, text=schedule.on_reminder_text),
+    Flow.ZONE: FlowSpec(
+        {"pick": schedule.on_zone_pick, "zone_ok": schedule.on_zone_confirm},
+        text=schedule.on_zone_text,
+        location=schedule.on_zone_location,
+    ),
+    Flow.START: FlowSpec({"start": onboarding.on_start_when}),
+    Flow.RELEASE: FlowSpec({"seen": holds.on_seen, "signals": holds.on_signals}),
+    Flow.RESET: FlowSpec({"reset": account.on_reset}),
+    Flow.DELETE: FlowSpec({"delete": account.on_delete}),
+    Flow.LANGUAGE: FlowSpec({"lang": account.on_language}),
+    Flow.WEEKLY: FlowSpec({"weekly": account.on_weekly_day}),
+}
+
+
+async def _nothing(_turn: Turn) -> None:
+    return None
+
+
+async def _ask_duration(turn: Turn) -> None:
+    onboarding.ask_duration(turn, Next.NOTHING)
+
+
+# What runs after a flow says "then ...".
+CONTINUATIONS: Mapping[Next, Callable[[Turn], Awaitable[None]]] = {
+    Next.ONBOARDING: onboarding.resume,
+    Next.SCHEDULE: schedule.tell_next_after_release,
+    Next.DURATION: _ask_duration,
+    Next.NOTHING: _nothing,
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command: its name, what it does, and where it shows."""
+
+    name: str
+    run: TurnCommand | None  # None: answered without a person (/help)
+    menu: bool = True  # in Telegram's command menu and in /help
+    creates: bool = False  # /start creates the person
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", account.start, menu=False, creates=True),
+    Command("today", account.today),
+    Command("checkin", account.checkin_command),
+    Command("status", account.status_command),
+    Command("progress", progress.progress_command),
+    Command("report", progress.report_command),
+    Command("export", progress.export_command),
+    Command("howto", account.howto),
+    Command("pause", account.pause),
+    Command("resume", account.resume_command),
+    Command("reset", account.reset),
+    Command("time", account.time_command),
+    Command("timezone", account.timezone_command),
+    Command("reminders", account.reminders),
+    Command("weekly", account.weekly),
+    Command("language", account.language),
+    Command("help", None),
+    Command("delete", account.delete),
+)
+COMMANDS_BY_NAME: Mapping[str, Command] = {c.name: c for c in COMMANDS}
+MENU: tuple[str, ...] = tuple(c.name for c in COMMANDS if c.menu)
+
+
+# --- The runner ----------------------------------------------------------------------------------
+
+
+class AlreadyApplied(Exception):
+    """The update was applied before (a redelivery, or another process got there first)."""
+
+
+async def run(
+    services: Services,
+    event: Event,
+    handler: Callable[[Turn], Awaitable[None]],
+    *,
+    create: bool = False,
+) -> Response:
+    """One event for one person, in one transaction, with the update marked applied in it."""
     now = services.clock()
-    cat = services.content.catalogue
     async with services.sessions() as db:
-        patient = await repo.get_patient(db, who.user_id)
+        patient = await repo.get_patient(db, event.user_id)
         if patient is None:
+            texts = texts_for(pick_language(event.language_code))
             if not create:
-                return Outcome(answer=cat.text("errors.not_started")).add(
-                    cat.text("errors.not_started")
-                )
-            patient = repo.new_patient(db, who.user_id, who.chat_id, now)
+                response = Response(answer=texts.t("errors.not_started"))
+                response.add(texts.t("errors.not_started"))
+                await _mark(db, event, response)
+                await db.commit()
+                return response
+            language = pick_language(event.language_code)
+            patient = repo.new_patient(db, event.user_id, event.chat_id, now, language)
             await db.flush()
-        turn = Turn(db, patient, now, services.content, services.settings)
+        turn = Turn(db, patient, now, services.settings, texts_for(patient.language))
+        turn.offloader = services.offload
+        came_back = patient.blocked_at is not None
+        if came_back:
+            patient.blocked_at = None  # any sign of life: messages may flow again
         try:
             await handler(turn)
-        except _Deleted:
+            while turn.pending:
+                await CONTINUATIONS[turn.pending.pop(0)](turn)
+        except Erased:
+            await _mark(db, event, turn.response)
             await db.commit()
-            return turn.outcome
+            return turn.response
+        except UnreadableState:
+            await db.rollback()
+            response = Response().add(
+                turn.t("errors.state_unreadable"),
+                rows(Button(turn.t("errors.state_unreadable_button"), command_button("reset"))),
+            )
+            await _mark(db, event, response)
+            await db.commit()
+            return response
+        _notices(turn, came_back)
+        await _mark(db, event, turn.response)
         try:
             await db.commit()
         except StaleDataError:
-            # Another event changed this person first (two racing presses): keep theirs.
+            # Another event changed this person first (the dispatcher, a racing press): keep
+            # theirs; the person can simply press again.
             await db.rollback()
-            return Outcome(answer=cat.text("errors.already_recorded"))
-        return turn.outcome
+            return Response(answer=turn.t("errors.already_recorded"))
+    for job in turn.deferred:
+        await job()
+    return turn.response
 
 
-async def _erase(turn: Turn) -> None:
-    patient_id = turn.patient.id
-    turn.db.expunge(turn.patient)
-    await repo.delete_patient(turn.db, patient_id)
-    raise _Deleted
+async def _mark(db: Any, event: Event, response: Response) -> None:
+    if event.update_id is not None and response.storable:
+        stored = {**response.to_json(), "route": event.route()}
+        if not await inbox.mark_applied(db, event.update_id, stored):
+            await db.rollback()
+            raise AlreadyApplied
 
 
-# Commands
-
-ONBOARDED_COMMANDS = frozenset(
-    {"today", "checkin", "status", "pause", "resume", "reset", "time", "timezone", "delete"}
-)
-
-
-async def on_command(
-    services: Services, who: Sender, command: str, argument: str | None
-) -> Outcome:
-    cat = services.content.catalogue
-    if command == "help":
-        return Outcome().add(cat.text("help.text"))
-    if command == "start":
-        return await _run(services, who, _start, create=True)
-    if command not in ONBOARDED_COMMANDS:
-        return Outcome().add(cat.text("errors.unknown_command"))
-
-    async def handle(turn: Turn) -> None:
-        if command == "delete":
-            commands.ask_delete(turn)
-        elif turn.patient.status == PatientStatus.ONBOARDING and command != "delete":
-            turn.outcome.add(turn.t("errors.finish_onboarding"))
-        elif command == "today":
-            await commands.today(turn)
-        elif command == "checkin":
-            commands.start_checkin(turn)
-        elif command == "status":
-            await commands.status(turn)
-        elif command == "pause":
-            commands.pause(turn, argument)
-        elif command == "resume":
-            commands.resume_program(turn)
-        elif command == "reset":
-            commands.ask_reset(turn)
-        elif command == "time":
-            onboarding.ask_reminder(turn, then="settings")
-        elif command == "timezone":
-            onboarding.ask_zone(turn, then="settings")
-
-    return await _run(services, who, handle)
-
-
-async def _start(turn: Turn) -> None:
+def _notices(turn: Turn, came_back: bool) -> None:
+    """One-time notices, before everything else the event answers."""
     patient = turn.patient
-    if patient.blocked_at is not None:
-        patient.blocked_at = None  # they came back: messages may flow again
-    if patient.status == PatientStatus.SAFETY_HOLD:
-        commands.show_hold(turn)
-        return
-    if patient.status in (PatientStatus.ACTIVE, PatientStatus.PAUSED):
-        turn.outcome.add(turn.t("welcome.back"))
-        await commands.status(turn)
-        return
-    # Still onboarding: pick up where they left off.
-    flow = turn.flow
-    if patient.consent_at is None or flow in (None, "consent"):
-        onboarding.welcome(turn)
-    elif flow == "screening":
-        onboarding.ask_screening(turn)
-    elif flow == "soon_wait":
-        onboarding.remind_soon(turn)
-    elif flow == checkin.FLOW:
-        onboarding.ask_baseline(turn)
-    elif flow == "reminder" or patient.reminder_time is None:
-        onboarding.ask_reminder(turn, then="onboarding")
-    elif flow == "zone" or patient.time_zone is None:
-        onboarding.ask_zone(turn, then="onboarding")
-    else:
-        onboarding.ask_start(turn)
+    first = []
+    if came_back:
+        first.append(status_texts.welcome_back(turn.texts))
+        if patient.status is PatientStatus.ACTIVE:
+            if patient.next_send_at is None or patient.next_send_at <= turn.now:
+                turn.schedule_next()
+            first.append(
+                status_texts.next_routine(patient.next_send_at, turn.zone, turn.now, turn.texts)
+            )
+    notice = patient.notice
+    if notice == NOTICE_ZONE or turn.patient.notice == NOTICE_ZONE:
+        patient.notice = None
+        turn.response.replies.insert(
+            0,
+            Response()
+            .add(
+                turn.t("errors.zone_unknown"),
+                rows(Button(turn.t("errors.zone_unknown_button"), command_button("timezone"))),
+            )
+            .replies[0],
+        )
+    if first:
+        turn.response.replies.insert(0, Response().add("\n".join(first)).replies[0])
 
 
-# Text and locations
+# --- Entry points --------------------------------------------------------------------------------
 
 
-async def on_text(services: Services, who: Sender, text: str) -> Outcome:
+async def on_command(services: Services, event: Event, name: str, args: str | None) -> Response:
+    command = COMMANDS_BY_NAME.get(name)
+    if command is None or command.run is None:
+        return await on_stateless(services, event, "help" if command else "unknown_command")
+    run_command = command.run
+
     async def handle(turn: Turn) -> None:
-        flow = turn.flow
-        if flow == checkin.FLOW:
-            await checkin.on_text(turn, text)
-        elif flow == "reminder":
-            onboarding.on_reminder_text(turn, text)
-        elif flow == "zone":
-            onboarding.on_zone_text(turn, text)
-        else:
-            turn.outcome.add(turn.t("errors.free_text"))
+        await run_command(turn, args)
 
-    return await _run(services, who, handle)
+    return await run(services, event, handle, create=command.creates)
+
+
+async def on_text(services: Services, event: Event, text: str) -> Response:
+    async def handle(turn: Turn) -> None:
+        data = turn.any_data()
+        spec = FLOWS.get(turn.flow) if turn.flow and data is not None else None
+        if spec is not None and spec.text is not None:
+            await spec.text(turn, data, text)
+        elif await followup.on_text(turn, text):
+            return
+        else:
+            turn.response.add(turn.t("errors.free_text"))
+
+    return await run(services, event, handle)
 
 
 async def on_location(
-    services: Services, who: Sender, latitude: float, longitude: float
-) -> Outcome:
+    services: Services, event: Event, latitude: float, longitude: float
+) -> Response:
     async def handle(turn: Turn) -> None:
-        if turn.flow == "zone":
-            onboarding.on_zone_location(turn, latitude, longitude)
+        data = turn.any_data()
+        spec = FLOWS.get(turn.flow) if turn.flow and data is not None else None
+        if spec is not None and spec.location is not None:
+            await spec.location(turn, data, latitude, longitude)
         else:
-            turn.outcome.add(turn.t("errors.location_unexpected"))
+            turn.response.add(turn.t("errors.location_unexpected"))
 
-    return await _run(services, who, handle)
-
-
-# Buttons
+    return await run(services, event, handle)
 
 
-async def on_button(services: Services, who: Sender, message_id: int, data: str | None) -> Outcome:
-    cat = services.content.catalogue
+async def on_button(
+    services: Services, event: Event, message_id: int, data: str | None
+) -> Response:
     payload = decode(data)
     if payload is None:
-        return Outcome(answer=cat.text("errors.stale_button"))
+        return await on_stateless(services, event, "stale_button", answer_only=True)
 
     async def handle(turn: Turn) -> None:
-        if payload.action == Action.ROUTINE:
-            await _routine_button(turn, int(payload.ref), payload.value, message_id)
-            return
-        if payload.ref != turn.nonce or ":" not in payload.value:
-            turn.outcome.answer = turn.t("errors.stale_button")
-            return
-        step, value = payload.value.split(":", 1)
-        await _flow_button(turn, step, value, message_id)
+        if payload.action is Action.ROUTINE:
+            await routine.on_button(turn, payload.number, payload.value, message_id)
+        elif payload.action is Action.FOLLOW_UP:
+            await followup.on_button(turn, payload.number, payload.value)
+        elif payload.action is Action.HOWTO:
+            routine.howto(turn, payload.number)
+        elif payload.action is Action.ACK:
+            await account.ack_help(turn)
+        elif payload.action is Action.COMMAND:
+            command = COMMANDS_BY_NAME.get(payload.ref)
+            if command is None or command.run is None or command.creates:
+                turn.response.answer = turn.t("errors.stale_button")
+            else:
+                await command.run(turn, None)
+        else:
+            await _flow_button(turn, payload.ref, payload.value, message_id)
 
-    return await _run(services, who, handle)
-
-
-async def _routine_button(turn: Turn, session_id: int, value: str, message_id: int) -> None:
-    session = await repo.get_session(turn.db, session_id)
-    if session is None or value not in ROUTINE_VALUES:
-        turn.outcome.answer = turn.t("errors.stale_button")
-        return
-    if session.patient_id != turn.patient.id:
-        turn.outcome.answer = turn.t("errors.not_yours")
-        return
-    if session.outcome is not None:
-        turn.outcome.answer = turn.t("errors.already_recorded")
-        return
-    if session.program_epoch != turn.patient.program_epoch or session.local_date != turn.today:
-        turn.outcome.answer = turn.t("errors.old_routine")
-        return
-    if turn.patient.status != PatientStatus.ACTIVE:
-        turn.outcome.answer = turn.t("errors.not_now")
-        commands.refuse_if_not_active(turn)
-        return
-    await commands.on_routine_button(turn, session, value, message_id)
+    return await run(services, event, handle)
 
 
-async def _flow_button(turn: Turn, step: str, value: str, message_id: int) -> None:
+async def _flow_button(turn: Turn, nonce: str, value: str, message_id: int) -> None:
+    data = turn.any_data()
     flow = turn.flow
-    if flow == "consent" and step == "consent":
-        if not await onboarding.on_consent(turn, value, message_id):
-            await _erase(turn)
-    elif flow == "screening" and step == "screen":
-        onboarding.on_screening(turn, value, message_id)
-    elif flow == "soon_wait" and step == "soon":
-        onboarding.on_soon(turn, value, message_id)
-    elif flow == checkin.FLOW and step == turn.data.get("step"):
-        await checkin.on_button(turn, step, value, message_id)
-    elif flow == "reminder" and step == "time":
-        onboarding.on_reminder_button(turn, value, message_id)
-    elif flow == "zone" and step == "pick":
-        onboarding.on_zone_pick(turn, value, message_id)
-    elif flow == "zone" and step == "zone_ok":
-        onboarding.on_zone_confirm(turn, value, message_id)
-    elif flow == "start_when" and step == "start":
-        await onboarding.on_start_when(turn, value, message_id)
-    elif flow == "hold" and step == "hold" and value == "seen":
-        await commands.on_hold_confirmed(turn, message_id)
-    elif flow == "confirm_reset" and step == "reset":
-        commands.on_reset(turn, value, message_id)
-    elif flow == "confirm_delete" and step == "delete":
-        await _on_delete(turn, value, message_id)
-    else:
-        turn.outcome.answer = turn.t("errors.already_recorded")
-
-
-async def _on_delete(turn: Turn, value: str, message_id: int) -> None:
-    if value != "yes":
-        turn.end_flow()
-        turn.outcome.replies.append(Reply(turn.t("delete.cancelled"), edit=message_id))
+    step, _, answer = value.partition(":")
+    spec = FLOWS.get(flow) if flow is not None else None
+    if data is None or spec is None or data.nonce != nonce or step not in spec.buttons:
+        turn.response.answer = turn.t("errors.stale_button")
         return
-    turn.outcome.replies.append(Reply(turn.t("delete.done"), edit=message_id))
-    await _erase(turn)
+    await spec.buttons[step](turn, data, answer, message_id)
 
 
-# Bookkeeping after sending
+async def on_member(services: Services, event: Event, blocked: bool) -> Response:
+    """The person blocked the bot, or came back (Telegram's my_chat_member update)."""
+    if blocked:
+        await on_blocked(services, event.user_id)
+        return Response()
+
+    async def handle(turn: Turn) -> None:
+        return None  # the runner says welcome back to a person who was blocked
+
+    async with services.sessions() as db:
+        if await repo.get_patient(db, event.user_id) is None:
+            return Response()
+    return await run(services, event, handle)
+
+
+async def on_blocked(services: Services, user_id: int) -> None:
+    """The person blocked the bot (or a send found the chat gone): no more messages to them."""
+    async with services.sessions() as db:
+        await repo.mark_blocked(db, user_id, services.clock())
+        await db.commit()
+
+
+async def on_stateless(
+    services: Services, event: Event, key: str, *, answer_only: bool = False
+) -> Response:
+    """A short fixed answer in the person's language (help, stickers, edits, groups...)."""
+    texts = await language_of(services, event)
+    if key == "help":
+        return Response().add(status_texts.help_text(MENU, texts))
+    text = texts.t(f"errors.{key}")
+    if answer_only:
+        return Response(answer=text)
+    return Response(answer=text).add(text)
+
+
+async def language_of(services: Services, event: Event) -> Texts:
+    async with services.sessions() as db:
+        patient = await repo.get_patient(db, event.user_id)
+    return texts_for(patient.language if patient else pick_language(event.language_code))
 
 
 async def remember(services: Services, user_id: int, tag: str, message_id: int) -> None:
     """Store the id of a message the use case asked to track (see Reply.track)."""
+    kind, _, ref = tag.partition(":")
     async with services.sessions() as db:
-        patient = await repo.get_patient(db, user_id)
-        if patient is None:
-            return
-        if tag == "card":
-            patient.flow_data = {**(patient.flow_data or {}), "mid": message_id}
-        elif tag.startswith("session:"):
-            await repo.set_session_message(db, int(tag.split(":", 1)[1]), patient.id, message_id)
+        if kind == "card":
+            await repo.set_card(db, user_id, ref, message_id)
+        elif kind == "session" and ref.isascii() and ref.isdigit():
+            patient = await repo.get_patient(db, user_id)
+            if patient is not None:
+                await repo.set_session_message(db, int(ref), patient.id, message_id)
         try:
             await db.commit()
         except StaleDataError:
             await db.rollback()
-
-
-async def on_blocked(services: Services, user_id: int) -> None:
-    """The person blocked the bot (or a send was Forbidden): no more messages to them."""
-    async with services.sessions() as db:
-        await repo.mark_blocked(db, user_id, services.clock())
-        await db.commit()

@@ -1,70 +1,100 @@
-"""The daily routine: today's plan from the stored program state, its messages and buttons."""
+"""The daily routine of the conversation: /today, the routine's buttons (Done, Not today, Had to
+stop) and "Show me how"."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from bot.callbacks import routine_button
-from bot.content import Content, load_content
-from bot.domain.program import DayPlan, ProgramState, plan_day, start_program
-from bot.rendering import render_routine
-from bot.replies import Button, Reply, rows
-from db.models import Patient
-
-# The values a routine button carries (with the session id).
-DONE = "done"
-SKIP = "skip"
-STOP = "stop"
-ROUTINE_VALUES = (DONE, SKIP, STOP)
-
-
-def program_state(patient: Patient) -> ProgramState:
-    """The stored program state (a person who never started gets day 1)."""
-    if not patient.program_state:
-        return start_program()
-    return ProgramState.from_json(patient.program_state)
+from bot.domain.flows import Next
+from bot.domain.program import (
+    EXERCISE_ORDER,
+    DayOutcome,
+    PatientStatus,
+    RoutineOutcome,
+    plan_day,
+    record_day,
+)
+from bot.domain.timing import first_send_at, local_date
+from bot.rendering.program import howto_reply, routine_replies
+from bot.rendering.replies import Reply
+from bot.usecases import checkin
+from bot.usecases.turn import Turn
+from db import repo
+from db.models import DailySession, ReportKind
 
 
-def zone_of(patient: Patient, default: str = "UTC") -> ZoneInfo:
-    return ZoneInfo(patient.time_zone or default)
+async def send_today(turn: Turn) -> None:
+    """Today's routine: today's session if it exists (same buttons), else a new one."""
+    session = await repo.session_on(
+        turn.db, turn.patient.id, turn.patient.program_epoch, turn.today
+    )
+    if session is not None and session.outcome is not None:
+        turn.response.add(turn.t("routine_status.already_answered"))
+        turn.then(Next.SCHEDULE)
+        return
+    plan = plan_day(turn.state)
+    if session is None:
+        session = repo.add_session(
+            turn.db, turn.patient, turn.today, plan.day, plan.exercises, plan.new, turn.now
+        )
+        await turn.db.flush()
+    # One routine per local day: today's is out, so the dispatcher's next one is tomorrow's.
+    next_at = turn.patient.next_send_at
+    if next_at is not None and local_date(next_at, turn.zone) <= turn.today:
+        reminder = turn.patient.reminder_time or turn.settings.default_reminder_time
+        turn.patient.next_send_at = first_send_at(reminder, turn.zone, turn.now, start_today=False)
+    turn.response.replies.extend(routine_replies(plan, session.id, turn.texts))
 
 
-def plan_for(patient: Patient) -> DayPlan:
-    return plan_day(program_state(patient))
+async def on_button(turn: Turn, session_id: int, value: str, message_id: int) -> None:
+    """Done / Not today / Had to stop under a routine: checked for ownership and staleness."""
+    try:
+        outcome = RoutineOutcome(value)
+    except ValueError:
+        outcome = RoutineOutcome.NO_ANSWER
+    session = await repo.get_session(turn.db, session_id)
+    if session is None or outcome is RoutineOutcome.NO_ANSWER:
+        turn.response.answer = turn.t("errors.stale_button")
+        return
+    if session.patient_id != turn.patient.id:
+        turn.response.answer = turn.t("errors.not_yours")
+        return
+    if session.outcome is not None:
+        turn.response.answer = turn.t("errors.already_recorded")
+        return
+    if session.program_epoch != turn.patient.program_epoch or session.local_date != turn.today:
+        turn.response.answer = turn.t("errors.old_routine")
+        return
+    if turn.patient.status is not PatientStatus.ACTIVE:
+        turn.response.answer = turn.t("errors.not_now")
+        return
+    await _record(turn, session, outcome, message_id)
 
 
-def routine_buttons(session_id: int, content: Content) -> tuple[tuple[Button, ...], ...]:
-    cat = content.catalogue
-    return rows(
-        Button(cat.text("buttons.done"), routine_button(session_id, DONE)),
-        Button(cat.text("buttons.not_today"), routine_button(session_id, SKIP)),
-        Button(cat.text("buttons.had_to_stop"), routine_button(session_id, STOP)),
-        width=3,
+async def _record(
+    turn: Turn, session: DailySession, outcome: RoutineOutcome, message_id: int
+) -> None:
+    if not await repo.record_outcome(turn.db, session.id, outcome, turn.now):
+        turn.response.answer = turn.t("errors.already_recorded")
+        return
+    turn.patient.nudge_at = None
+    # The routine stays readable; only its answer buttons go ("Show me how" too: a new routine
+    # comes tomorrow, and /howto still works).
+    turn.response.replies.append(Reply("", (), edit=message_id, markup_only=True, cleanup=True))
+    if outcome is RoutineOutcome.SKIPPED:
+        turn.save_state(record_day(turn.state, DayOutcome(RoutineOutcome.SKIPPED)))
+        turn.response.add(turn.t("routine_status.skipped"))
+        return
+    checkin.begin(
+        turn,
+        ReportKind.SESSION,
+        session_id=session.id,
+        stopped=outcome is RoutineOutcome.STOPPED,
+        exercises=tuple(session.exercises),
     )
 
 
-# Rendered routines by (language, plan): a morning sends the same few plans to everyone.
-_RENDERED: dict[tuple[str, DayPlan], tuple[str, ...]] = {}
-_RENDERED_MAX = 1024
-
-
-def routine_texts(plan: DayPlan, content: Content) -> tuple[str, ...]:
-    """render_routine, cached for the loaded catalogues (any other Content is rendered afresh)."""
-    if content is not load_content(content.language):
-        return tuple(render_routine(plan, content))
-    key = (content.language, plan)
-    texts = _RENDERED.get(key)
-    if texts is None:
-        if len(_RENDERED) >= _RENDERED_MAX:
-            _RENDERED.clear()
-        texts = _RENDERED[key] = tuple(render_routine(plan, content))
-    return texts
-
-
-def routine_replies(plan: DayPlan, session_id: int, content: Content) -> list[Reply]:
-    """The routine as messages; the last one carries Done / Not today / Had to stop."""
-    texts = routine_texts(plan, content)
-    if plan.nothing_left:
-        return [Reply(text) for text in texts]
-    buttons = routine_buttons(session_id, content)
-    return [Reply(text, buttons if i == len(texts) - 1 else ()) for i, text in enumerate(texts)]
+def howto(turn: Turn, exercise_id: int) -> None:
+    """ "Show me how" and /howto N: the pictures and steps of one exercise."""
+    if exercise_id not in EXERCISE_ORDER:
+        turn.response.add(turn.t("howto.usage"))
+        return
+    turn.response.replies.append(howto_reply(exercise_id, turn.texts))

@@ -2,8 +2,10 @@
 
 PTB's default transport is httpx. Measured with bench/dispatch.py, httpx and httpcore's pool
 bookkeeping cost more CPU per message than everything else in a morning pass together; aiohttp
-does the same job with far less overhead. Errors map to PTB's own exceptions exactly as
-HTTPXRequest maps them, so the rate limiter and handlers see no difference.
+does the same job with far less overhead. Errors map to PTB's own exceptions as HTTPXRequest
+maps them (TimedOut for timeouts, NetworkError for the rest), with one refinement: failures that
+provably happened before the request left raise ``NotSent``, so the rate limiter can tell "safe
+to resend" from "may already have been delivered".
 """
 
 from __future__ import annotations
@@ -14,8 +16,22 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+__all__ = ["AiohttpRequest", "ConnectTimedOut", "NotSent"]
+
 DEFAULT_TIMEOUT = 5.0
 JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class NotSent(NetworkError):
+    """The request never left this process (no connection to Telegram), so it had no effect."""
+
+    __slots__ = ()
+
+
+class ConnectTimedOut(NotSent, TimedOut):
+    """No pooled or new connection within the timeout: a ``TimedOut`` that is also ``NotSent``."""
+
+    __slots__ = ()
 
 
 def _seconds(value: object, default: float | None) -> float | None:
@@ -103,9 +119,17 @@ class AiohttpRequest(BaseRequest):
                 timeout=timeout,
             ) as response:
                 return response.status, await response.read()
+        # Order matters: ConnectionTimeoutError is a TimeoutError, ClientConnectorError a
+        # ClientError.
         except aiohttp.ConnectionTimeoutError as exc:
-            raise TimedOut("Connect timeout: the request was *not* sent.") from exc
+            # aiohttp's connect timeout covers waiting for the pool and opening the connection.
+            raise ConnectTimedOut("Connect timeout: the request was *not* sent.") from exc
         except TimeoutError as exc:
+            # A read timeout: Telegram may have received and acted on the request.
             raise TimedOut from exc
+        except aiohttp.ClientConnectorError as exc:
+            # DNS, refused, TLS handshake: no connection, so nothing was sent.
+            raise NotSent(f"aiohttp error: {exc.__class__.__name__}: {exc}") from exc
         except aiohttp.ClientError as exc:
+            # Reset or disconnect mid-request: the outcome is unknown.
             raise NetworkError(f"aiohttp error: {exc.__class__.__name__}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Telegram plumbing: the transport, rate limits, the callback-data codec and delivery."""

@@ -1,0 +1,315 @@
+"""Turns a Response into Bot API calls: the one place that builds Telegram markup.
+
+Edits fall back gracefully: "message is not modified" is success; an edit Telegram refuses
+(the message was deleted, is too old, or cannot be edited) sends the content as a new message,
+or is skipped when it only tidied an old message (``Reply.cleanup``). Exercise pictures are
+uploaded once: Telegram's file_id is kept (per bot, in the database) and reused; a file_id that
+Telegram rejects is uploaded again. A chat that is gone (blocked, deleted account, "chat not
+found") raises ChatGone so the caller can stop writing to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from io import BytesIO
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+
+from bot.botapi.ratelimit import Priority
+from bot.context import TelegramBot
+from bot.rendering.replies import Keyboard, Picture, Reply, Response
+from db import media
+
+log = logging.getLogger(__name__)
+
+ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+# Telegram's words for a chat the bot can no longer write to (400 or 403).
+_GONE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
+_EDIT_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
+_BAD_FILE = ("wrong file identifier", "file reference", "wrong remote file")
+
+
+class ChatGone(Exception):
+    """The chat cannot receive messages any more (blocked, deactivated, not found)."""
+
+
+def is_gone(exc: Exception) -> bool:
+    if isinstance(exc, Forbidden):
+        return True
+    return isinstance(exc, BadRequest) and any(g in str(exc).lower() for g in _GONE)
+
+
+def inline_markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons]
+    )
+
+
+def _markup(reply: Reply) -> ReplyMarkup | None:
+    if reply.ask_location:
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(reply.ask_location, request_location=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    if reply.remove_keyboard and not reply.buttons:
+        return ReplyKeyboardRemove()
+    return inline_markup(reply.buttons)
+
+
+@dataclass
+class MediaCache:
+    """Telegram file_ids of the exercise pictures, per bot: in memory, backed by the database.
+
+    ``render`` gives a picture's PNG by key ("e1s2"); the stored key adds a hash of the image,
+    so a changed drawing is uploaded anew.
+    """
+
+    sessions: async_sessionmaker[AsyncSession]
+    render: Callable[[str], bytes]
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _ids: dict[tuple[int, str], str] = field(default_factory=dict)
+    _versions: dict[str, str] = field(default_factory=dict)
+    _loaded: set[int] = field(default_factory=set)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def png(self, key: str) -> bytes:
+        return self.render(key)
+
+    def versioned(self, key: str) -> str:
+        version = self._versions.get(key)
+        if version is None:
+            digest = hashlib.sha256(self.png(key)).hexdigest()[:12]
+            version = self._versions[key] = f"{key}:{digest}"
+        return version
+
+    async def file_id(self, bot_id: int, key: str) -> str | None:
+        if bot_id not in self._loaded:
+            async with self._lock:
+                if bot_id not in self._loaded:
+                    async with self.sessions() as db:
+                        stored = await media.file_ids(db, bot_id)
+                    self._ids.update({(bot_id, k): v for k, v in stored.items()})
+                    self._loaded.add(bot_id)
+        return self._ids.get((bot_id, self.versioned(key)))
+
+    async def remember(self, bot_id: int, key: str, file_id: str) -> None:
+        versioned = self.versioned(key)
+        if self._ids.get((bot_id, versioned)) == file_id:
+            return
+        self._ids[(bot_id, versioned)] = file_id
+        async with self.sessions() as db:
+            await media.store(db, bot_id, versioned, file_id, self.clock())
+            await db.commit()
+
+    async def forget(self, bot_id: int, key: str) -> None:
+        self._ids.pop((bot_id, self.versioned(key)), None)
+
+
+@dataclass
+class Delivered:
+    """What a delivery produced: the message ids the use case asked to track."""
+
+    tracked: list[tuple[str, int]] = field(default_factory=list)
+    messages: int = 0
+
+
+async def answer_callback(bot: TelegramBot, query_id: str, text: str | None) -> None:
+    """Answer a button press (exactly once; a press Telegram no longer knows is ignored)."""
+    try:
+        await bot.answer_callback_query(query_id, text=text)
+    except BadRequest as exc:
+        log.info("Callback answer refused by Telegram (%s)", type(exc).__name__)
+
+
+async def deliver(
+    bot: TelegramBot,
+    chat_id: int,
+    response: Response,
+    *,
+    media_cache: MediaCache | None = None,
+    private: bool = True,
+    priority: Priority = Priority.INTERACTIVE,
+    skip: int = 0,
+    on_sent: Callable[[int], Any] | None = None,
+) -> Delivered:
+    """Send (or edit) each reply in order, from the ``skip``-th on; raises ChatGone."""
+    done = Delivered()
+    for index, reply in enumerate(response.replies):
+        if index < skip:
+            continue
+        try:
+            message_id = await _deliver_one(
+                bot, chat_id, reply, media_cache, private=private, priority=priority, done=done
+            )
+        except (Forbidden, BadRequest) as exc:
+            if is_gone(exc):
+                raise ChatGone(str(exc)) from exc
+            raise
+        if reply.track and message_id is not None:
+            done.tracked.append((reply.track, message_id))
+        if on_sent is not None:
+            on_sent(index + 1)
+    return done
+
+
+async def _deliver_one(
+    bot: TelegramBot,
+    chat_id: int,
+    reply: Reply,
+    media_cache: MediaCache | None,
+    *,
+    private: bool,
+    priority: Priority,
+    done: Delivered,
+) -> int | None:
+    if reply.pictures and media_cache is not None:
+        await send_pictures(bot, chat_id, reply.pictures, media_cache, priority=priority)
+        done.messages += len(reply.pictures)
+    if reply.upload is not None:
+        done.messages += 1
+        return await _send_upload(bot, chat_id, reply, priority)
+    if reply.edit is not None and private:
+        edited = await _edit(bot, chat_id, reply, priority)
+        if edited is not None or reply.cleanup:
+            return edited
+        if reply.markup_only:
+            return None
+    elif reply.edit is not None and reply.cleanup:
+        return None  # never edit in a group: an untidy old message is fine
+    message = await bot.send_message(
+        chat_id, reply.text, reply_markup=_markup(reply), rate_limit_args=priority
+    )
+    done.messages += 1
+    return message.message_id
+
+
+async def _edit(bot: TelegramBot, chat_id: int, reply: Reply, priority: Priority) -> int | None:
+    """Edit in place; None when the message is gone (the caller decides what then)."""
+    assert reply.edit is not None
+    try:
+        if reply.markup_only:
+            await bot.edit_message_reply_markup(
+                chat_id=chat_id,
+                message_id=reply.edit,
+                reply_markup=inline_markup(reply.buttons),
+                rate_limit_args=priority,
+            )
+            return reply.edit
+        result = await bot.edit_message_text(
+            reply.text,
+            chat_id=chat_id,
+            message_id=reply.edit,
+            reply_markup=inline_markup(reply.buttons),
+            rate_limit_args=priority,
+        )
+    except BadRequest as exc:
+        text = str(exc).lower()
+        if "not modified" in text:
+            return reply.edit  # the same content again (a repeated press): nothing to do
+        if is_gone(exc):
+            raise
+        if not any(g in text for g in _EDIT_GONE):
+            # Refused for another reason (too old, not editable...): a card must never get
+            # stuck, so the caller sends its content as a new message instead.
+            log.info("An edit was refused (%s); sending a new message", type(exc).__name__)
+        return None
+    return result.message_id if isinstance(result, Message) else reply.edit
+
+
+async def _send_upload(bot: TelegramBot, chat_id: int, reply: Reply, priority: Priority) -> int:
+    upload = reply.upload
+    assert upload is not None
+    file = InputFile(BytesIO(upload.data), filename=upload.filename)
+    if upload.photo:
+        message = await bot.send_photo(
+            chat_id,
+            file,
+            caption=reply.text or None,
+            reply_markup=inline_markup(reply.buttons),
+            rate_limit_args=priority,
+        )
+    else:
+        message = await bot.send_document(
+            chat_id,
+            file,
+            caption=reply.text or None,
+            reply_markup=inline_markup(reply.buttons),
+            rate_limit_args=priority,
+        )
+    return message.message_id
+
+
+async def send_pictures(
+    bot: TelegramBot,
+    chat_id: int,
+    pictures: Sequence[Picture],
+    cache: MediaCache,
+    *,
+    priority: Priority = Priority.INTERACTIVE,
+) -> None:
+    """One photo, or an album, each picture by its stored file_id or uploaded once."""
+    for attempt in range(2):
+        ids = [await cache.file_id(bot.id, p.key) for p in pictures]
+        try:
+            if len(pictures) == 1:
+                picture = pictures[0]
+                message = await bot.send_photo(
+                    chat_id,
+                    ids[0]
+                    or InputFile(BytesIO(cache.png(picture.key)), filename=f"{picture.key}.png"),
+                    caption=picture.caption,
+                    parse_mode=ParseMode.HTML,
+                    rate_limit_args=priority,
+                )
+                sent = [message]
+            else:
+                sent = list(
+                    await bot.send_media_group(
+                        chat_id,
+                        [
+                            InputMediaPhoto(
+                                # Bytes (not an InputFile) so PTB attaches them to the album.
+                                media=file_id or cache.png(p.key),
+                                filename=f"{p.key}.png",
+                                caption=p.caption,
+                                parse_mode=ParseMode.HTML,
+                            )
+                            for p, file_id in zip(pictures, ids, strict=True)
+                        ],
+                        rate_limit_args=priority,
+                    )
+                )
+        except BadRequest as exc:
+            if attempt == 0 and any(b in str(exc).lower() for b in _BAD_FILE):
+                # A stored file_id Telegram no longer accepts: upload these pictures again.
+                for picture in pictures:
+                    await cache.forget(bot.id, picture.key)
+                log.warning("A stored picture file_id was refused; uploading again")
+                continue
+            raise
+        for picture, message, known in zip(pictures, sent, ids, strict=False):
+            if known is None and message.photo:
+                await cache.remember(bot.id, picture.key, message.photo[-1].file_id)
+        return

@@ -1,0 +1,594 @@
+"""The update pipeline: lose no update, apply each once, serve everyone at once.
+
+1. **A durable inbox.** Every update is stored (``db.inbox``) before Telegram learns that it
+   arrived: long polling asks for the next batch (which confirms the previous one) only after
+   the batch is committed, and the webhook answers 200 only after storing. After a crash, every
+   stored update that was not done is handled at start.
+2. **Applied once.** The conversation marks an update applied, with its response, in the very
+   transaction of its effects; a redelivered or replayed update is not applied again, and one
+   whose effects are in but whose replies were not all delivered gets its stored response.
+3. **Per person, in order; across people, at once.** Each person's updates are handled strictly
+   in order by one task at a time; different people are handled concurrently (bounded). A reply
+   waiting on its chat's rate limit therefore never delays anyone else. With several processes
+   on PostgreSQL, a short lease per person (``inbox_leases``) makes one process at a time
+   handle a person's updates, in update_id order.
+4. **Poison updates are quarantined**: one that cannot be parsed, or whose handling keeps
+   failing after a few tries with backoff, is marked failed (its error class is logged, never
+   its text), the person is told "something went wrong, nothing was lost", and the rest go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+
+from bot.botapi.delivery import ChatGone, answer_callback
+from bot.context import BotApplication, Services
+from bot.logs import describe_error
+from bot.rendering.i18n import texts_for
+from bot.rendering.replies import Response
+from db import inbox
+from db.inbox import Item
+from db.models import InboxState
+
+log = logging.getLogger(__name__)
+
+# The update types the bot handles; anything else (channel posts, polls...) is dropped early.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+MAX_ATTEMPTS = 3
+BACKOFF = (0.2, 1.0)  # seconds before the 2nd and 3rd tries
+LEASE = timedelta(seconds=60)  # a person's updates belong to one process at a time
+SWEEP_EVERY = 1.0  # seconds: pick up updates another process received, or a dead one left
+
+
+class _Slot:
+    """A place among the updates processed at once (``concurrency``), given back as soon as
+    the response is ready: a reply waiting on Telegram (a chat's limit, a 429) holds no place,
+    so it keeps no one else's update from being processed."""
+
+    def __init__(self, places: asyncio.Semaphore) -> None:
+        self._places = places
+        self._held = False
+
+    async def take(self) -> None:
+        if not self._held:
+            await self._places.acquire()
+            self._held = True
+
+    def give_back(self) -> None:
+        if self._held:
+            self._held = False
+            self._places.release()
+
+
+@dataclass
+class UpdateRun:
+    """The update being handled in this task (handlers reach it through CURRENT)."""
+
+    item: Item
+    slot: _Slot
+    error: BaseException | None = None
+
+    def delivering(self) -> None:
+        """The response is ready and goes out now: give back the processing place."""
+        self.slot.give_back()
+
+
+CURRENT: ContextVar[UpdateRun | None] = ContextVar("current_update", default=None)
+
+
+def person_key(raw: Mapping[str, Any]) -> int | None:
+    """Who an update comes from (their user id, else the chat), or None if it is not one the
+    bot handles. Reads the raw JSON defensively: it may be anything."""
+    for kind in ALLOWED_UPDATES:
+        body = raw.get(kind)
+        if not isinstance(body, dict):
+            continue
+        sender = body.get("from")
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+            return int(sender["id"])
+        chat = body.get("chat")
+        if not isinstance(chat, dict) and isinstance(body.get("message"), dict):
+            chat = body["message"].get("chat")
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+            return int(chat["id"])
+        return 0  # ours, but with no sender we can read: handled (and refused) in order
+    return None
+
+
+# Delivers a response (bot.handlers.respond.respond_to); the pipeline then marks it done.
+Responder = Callable[
+    [Services, BotApplication, Item | None, Response, Mapping[str, Any]], Awaitable[None]
+]
+
+
+class Pipeline:
+    """Stores incoming updates and handles each person's updates in order."""
+
+    def __init__(
+        self,
+        app: BotApplication,
+        services: Services,
+        *,
+        concurrency: int,
+        shared: bool,
+        owner: str,
+        respond: Responder,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.app = app
+        self._respond = respond
+        self.services = services
+        self.shared = shared  # several processes on one PostgreSQL: take per-person leases
+        self.owner = owner
+        self._sleep = sleep
+        self._slots = asyncio.Semaphore(concurrency)
+        self._done = _DoneMarks(services, sleep)
+        self._leased: dict[int, datetime] = {}  # person -> when this process last took the lease
+        self._queues: dict[int, deque[Item]] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._stopping = False
+        # Called with each update id once it is handled (done, failed or dropped): for tests.
+        self.on_handled: Callable[[int], None] | None = None
+        self.received = 0
+        self.processed = 0
+        self.failed = 0
+
+    # --- In ------------------------------------------------------------------------------------
+
+    async def accept(self, raw_updates: list[Any]) -> None:
+        """Store a batch (one transaction) and queue what is new; the caller confirms the
+        batch to Telegram only after this returns."""
+        items = []
+        for raw in raw_updates:
+            if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+                log.warning("Dropped an update without an update_id")
+                continue
+            key = person_key(raw)
+            if key is None:
+                # Not for this bot's features: dropped early and cheaply.
+                self._handled(int(raw["update_id"]))
+                continue
+            items.append(Item(int(raw["update_id"]), key, raw))
+        if not items:
+            return
+        async with self.services.sessions() as db:
+            new = await inbox.accept(db, items, self.services.clock())
+            await db.commit()
+        self.received += len(new)
+        metrics = self.services.metrics
+        if metrics is not None:
+            metrics.updates_received.inc(len(new))
+        for item in items:
+            if item.update_id in new:
+                self._enqueue(item)
+
+    async def recover(self) -> int:
+        """At start: queue every stored update that is not done yet."""
+        async with self.services.sessions() as db:
+            if not self.shared:
+                # One process (SQLite): any lease left is this process's own, from before.
+                await inbox.drop_leases(db, self.owner)
+            else:
+                # A process on this machine that died (kill -9, a crash) left leases that would
+                # keep its people waiting for LEASE: take them back now.
+                for owner in await inbox.lease_owners(db):
+                    if _stopped_here(owner, self.owner):
+                        log.info("Taking back the updates of a stopped process")
+                        await inbox.drop_leases(db, owner)
+            items = await inbox.open_items(db, limit=100_000)
+            await db.commit()
+        for item in items:
+            self._enqueue(item)
+        if items:
+            log.info("Handling %d updates stored before the restart", len(items))
+        return len(items)
+
+    async def sweep(self) -> None:
+        """Pick up people whose updates nobody is handling (another process received them,
+        or a process died holding their lease)."""
+        if not self.shared or self._stopping:
+            return
+        async with self.services.sessions() as db:
+            people = await inbox.open_people(db, self.services.clock(), self.owner)
+        for key in people:
+            if key not in self._tasks:
+                self._queues.setdefault(key, deque())
+                self._start(key)
+
+    def _handled(self, update_id: int) -> None:
+        if self.on_handled is not None:
+            self.on_handled(update_id)
+
+    def _enqueue(self, item: Item) -> None:
+        queue = self._queues.setdefault(item.person_key, deque())
+        if any(queued.update_id == item.update_id for queued in queue):
+            return
+        queue.append(item)
+        if item.person_key not in self._tasks:
+            self._start(item.person_key)
+
+    def _start(self, key: int) -> None:
+        if self._stopping:
+            return
+        task = asyncio.get_running_loop().create_task(self._drain(key), name=f"person-{key}")
+        self._tasks[key] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._tasks.get(key) is done:  # (a newer task may hold the key by now)
+                del self._tasks[key]
+
+        task.add_done_callback(forget)
+
+    @property
+    def busy(self) -> int:
+        """People whose updates are being handled or wait (for tests and metrics)."""
+        return len(self._tasks)
+
+    async def idle(self) -> None:
+        """Wait until every queued update has been handled."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+    async def stop(self, grace: float) -> None:
+        """Stop taking work; let the updates in hand finish for up to ``grace`` seconds. What
+        is left stays stored and is handled at the next start."""
+        self._stopping = True
+        tasks = list(self._tasks.values())
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self._done.idle()
+        if self.shared:
+            async with self.services.sessions() as db:
+                await inbox.drop_leases(db, self.owner)
+                await db.commit()
+
+    # --- One person at a time ------------------------------------------------------------------
+
+    async def _drain(self, key: int) -> None:
+        queue = self._queues.setdefault(key, deque())
+        try:
+            while not self._stopping:
+                if self.shared:
+                    if not await self._lease(key):
+                        return  # another process handles this person; it reads the database
+                    await self._merge_stored(key, queue)
+                if not queue:
+                    if self.shared:
+                        await self._release(key)
+                        await self._merge_stored(key, queue)  # arrived while releasing?
+                        if queue:
+                            continue
+                    return
+                item = queue.popleft()
+                slot = _Slot(self._slots)
+                try:
+                    await self._handle(item, slot)
+                except Exception:
+                    # The database failed under the pipeline's own bookkeeping (marking done or
+                    # failed): the update stays stored as it was and is picked up again at the
+                    # next start (or by the sweeper); this person's next updates go on.
+                    log.exception("Update %d: could not record how it ended", item.update_id)
+                finally:
+                    slot.give_back()
+                self._handled(item.update_id)
+        finally:
+            if not queue:
+                self._queues.pop(key, None)
+            self._leased.pop(key, None)
+            # Unregister now, in the step that saw the queue empty: an update queued from here
+            # on must start a new task (a done callback would run too late, and it would be
+            # left waiting for a task that is gone).
+            if self._tasks.get(key) is asyncio.current_task():
+                del self._tasks[key]
+
+    async def _lease(self, key: int) -> bool:
+        now = self.services.clock()
+        taken_at = self._leased.get(key)
+        if taken_at is not None and taken_at <= now < taken_at + LEASE / 3:
+            return True  # ours, and far from running out: no need to take it again yet
+        async with self.services.sessions() as db:
+            taken = await inbox.take_lease(db, key, self.owner, now + LEASE, now)
+            await db.commit()
+        if taken:
+            self._leased[key] = now
+        return taken
+
+    async def _release(self, key: int) -> None:
+        self._leased.pop(key, None)
+        async with self.services.sessions() as db:
+            await inbox.drop_lease(db, key, self.owner)
+            await db.commit()
+
+    async def _merge_stored(self, key: int, queue: deque[Item]) -> None:
+        """The database is the truth across processes: take its open updates, in order."""
+        before = {i.update_id for i in queue}
+        async with self.services.sessions() as db:
+            stored = await inbox.open_items(db, person_key=key, limit=100)
+        known = {i.update_id: i for i in queue}
+        merged = {i.update_id: known.get(i.update_id, i) for i in stored}
+        # An update queued while the query ran was committed just before: the query may not
+        # have seen it, and dropping it here would leave it unhandled.
+        merged.update({k: i for k, i in known.items() if k not in before})
+        queue.clear()
+        queue.extend(merged[k] for k in sorted(merged))
+
+    async def _handle(self, item: Item, slot: _Slot) -> None:
+        started = time.monotonic()
+        while True:
+            run = UpdateRun(item, slot)
+            await slot.take()
+            try:
+                if item.state is InboxState.APPLIED:
+                    slot.give_back()
+                    await self._redeliver(item)
+                else:
+                    await self._process(item, run)
+            except (ChatGone, _Poison) as exc:
+                run.error = exc
+            except Exception as exc:
+                run.error = exc
+            if isinstance(run.error, _Poison):
+                await self._quarantine(item, run.error.cause)
+                return
+            if run.error is None:
+                await self._done.mark(item.update_id)
+                self.processed += 1
+                metrics = self.services.metrics
+                if metrics is not None:
+                    metrics.updates_processed.inc()
+                    metrics.update_seconds.observe(time.monotonic() - started)
+                return
+            item.attempts += 1
+            log.warning(
+                "Update %d failed (%s), try %d of %d",
+                item.update_id,
+                describe_error(run.error),
+                item.attempts,
+                MAX_ATTEMPTS,
+                exc_info=None if isinstance(run.error, ChatGone | TelegramError) else run.error,
+            )
+            if item.attempts >= MAX_ATTEMPTS or self._stopping:
+                if item.attempts >= MAX_ATTEMPTS:
+                    await self._quarantine(item, run.error)
+                return
+            await self._sleep(BACKOFF[min(item.attempts, len(BACKOFF)) - 1])
+            async with self.services.sessions() as db:
+                stored = await inbox.load(db, item.update_id)
+                if stored is not None:
+                    await inbox.mark_attempt(db, item.update_id, type(run.error).__name__)
+                    await db.commit()
+            if stored is None or stored.state in (InboxState.DONE, InboxState.FAILED):
+                return
+            item.state, item.response = stored.state, stored.response
+
+    async def _process(self, item: Item, run: UpdateRun) -> None:
+        try:
+            update = Update.de_json(item.payload, self.app.bot)
+        except Exception as exc:
+            raise _Poison(exc) from exc
+        token = CURRENT.set(run)
+        try:
+            await self.app.process_update(update)
+        finally:
+            CURRENT.reset(token)
+
+    async def _redeliver(self, item: Item) -> None:
+        """Deliver the stored response of an update whose effects are already committed."""
+        data = item.response or {}
+        route = data.get("route") or {}
+        chat_id = route.get("chat_id")
+        if isinstance(chat_id, int):
+            response = Response.from_json(data)
+            await self._respond(self.services, self.app, item, response, route)
+
+    async def _quarantine(self, item: Item, error: BaseException) -> None:
+        """Give up on an update: stored as failed; the person is told, kindly, where possible."""
+        self.failed += 1
+        metrics = self.services.metrics
+        if metrics is not None:
+            metrics.updates_failed.inc()
+        log.error(
+            "Update %d quarantined after %d tries (%s)",
+            item.update_id,
+            item.attempts,
+            describe_error(error),
+        )
+        async with self.services.sessions() as db:
+            await inbox.mark_failed(db, item.update_id, type(error).__name__, self.services.clock())
+            await db.commit()
+        chat_id, query_id = _chat_of(item.payload)
+        try:
+            if query_id is not None and not item.query_answered:
+                await answer_callback(self.app.bot, query_id, None)
+            if chat_id is not None and chat_id > 0:
+                texts = texts_for(None)
+                await self.app.bot.send_message(chat_id, texts.t("errors.unexpected"))
+        except TelegramError as exc:
+            log.info(
+                "Could not tell the person about update %d (%s)", item.update_id, type(exc).__name__
+            )
+
+
+def _stopped_here(owner: str, me: str) -> bool:
+    """Whether a lease owner ("host:pid", bot.app.process_name) is a process on this machine
+    that no longer runs. Unsure (another host, a truncated name, a pid in use) means no."""
+    host, _, pid = owner.rpartition(":")
+    if owner == me or host != me.rpartition(":")[0] or not pid.isdigit() or len(owner) >= 64:
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False  # it exists (another user's), or it is no pid at all
+    return False
+
+
+class _DoneMarks:
+    """Marks handled updates done in groups: one UPDATE for all the updates that finished while
+    the previous group was being written (a group commit), so a burst of people costs one
+    write, not one each. ``mark`` returns once its update is recorded done."""
+
+    def __init__(self, services: Services, sleep: Callable[[float], Awaitable[None]]) -> None:
+        self._services = services
+        self._sleep = sleep
+        self._waiting: dict[int, asyncio.Future[None]] = {}
+        self._writer: asyncio.Task[None] | None = None
+
+    async def mark(self, update_id: int) -> None:
+        done = self._waiting.get(update_id)
+        if done is None:
+            done = self._waiting[update_id] = asyncio.get_running_loop().create_future()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+        # Shielded: a stop that cancels this person's task does not cancel the others' write.
+        await asyncio.shield(done)
+
+    async def idle(self) -> None:
+        """Wait for the group being written, if any (at stop)."""
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+
+    async def _write(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting, {}
+            for attempt in range(MAX_ATTEMPTS):
+                try:
+                    async with self._services.sessions() as db:
+                        await inbox.mark_done(db, list(group), self._services.clock())
+                        await db.commit()
+                except Exception as exc:
+                    if attempt + 1 == MAX_ATTEMPTS:
+                        for future in group.values():
+                            if not future.done():
+                                future.set_exception(exc)
+                        break
+                    await self._sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
+                    continue
+                for future in group.values():
+                    if not future.done():
+                        future.set_result(None)
+                break
+
+
+class _Poison(Exception):
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(type(cause).__name__)
+        self.cause = cause
+
+
+def _chat_of(payload: Mapping[str, Any]) -> tuple[int | None, str | None]:
+    query = payload.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message") if isinstance(query.get("message"), dict) else {}
+        chat = message.get("chat") if isinstance(message, dict) else None
+        chat_id = chat.get("id") if isinstance(chat, dict) else None
+        query_id = query.get("id")
+        return (chat_id if isinstance(chat_id, int) else None), (
+            query_id if isinstance(query_id, str) else None
+        )
+    for kind in ("message", "edited_message"):
+        body = payload.get(kind)
+        if isinstance(body, dict) and isinstance(body.get("chat"), dict):
+            chat_id = body["chat"].get("id")
+            return (chat_id if isinstance(chat_id, int) else None), None
+    return None, None
+
+
+class Poller:
+    """Long polling into the inbox: the next getUpdates (which confirms the previous batch to
+    Telegram) is asked for only after the batch is stored."""
+
+    def __init__(self, app: BotApplication, pipeline: Pipeline, *, timeout: int = 10) -> None:
+        self.app = app
+        self.pipeline = pipeline
+        self.timeout = timeout
+        self._offset: int | None = None
+        self.last_poll: float | None = None
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        failures = 0
+        while not stopping.is_set():
+            poll = asyncio.ensure_future(
+                self.app.bot.do_api_request(
+                    "GetUpdates",  # the raw JSON, so an update PTB cannot parse stops no one
+                    api_kwargs={
+                        "offset": self._offset,
+                        "timeout": self.timeout,
+                        "allowed_updates": list(ALLOWED_UPDATES),
+                    },
+                    read_timeout=self.timeout + 5,
+                )
+            )
+            try:
+                finished = await _first(poll, stopping)
+            except asyncio.CancelledError:
+                poll.cancel()
+                raise
+            if not finished:
+                # A stop does not wait out the long poll. Whatever it would have brought is not
+                # confirmed, so Telegram hands it out again at the next start.
+                poll.cancel()
+                with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                    await poll
+                break
+            try:
+                batch = poll.result()
+                failures = 0
+            except InvalidToken:
+                raise
+            except (NetworkError, Conflict, RetryAfter) as exc:
+                failures += 1
+                delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                log.warning(
+                    "getUpdates failed (%s); trying again in %.1f s", type(exc).__name__, delay
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=delay)
+                continue
+            self.last_poll = time.monotonic()
+            if not isinstance(batch, list) or not batch:
+                continue
+            await self.pipeline.accept(batch)
+            ids = [
+                u["update_id"]
+                for u in batch
+                if isinstance(u, dict) and isinstance(u.get("update_id"), int)
+            ]
+            if ids:
+                # Never backwards: a redelivered update may come after newer ones.
+                self._offset = max(self._offset or 0, max(ids) + 1)
+        if self._offset is not None:
+            # Confirm the last stored batch, so a clean restart does not fetch it again.
+            with contextlib.suppress(TelegramError):
+                await self.app.bot.do_api_request(
+                    "GetUpdates", api_kwargs={"offset": self._offset, "timeout": 0, "limit": 1}
+                )
+
+
+async def _first(task: asyncio.Future[Any], stopping: asyncio.Event) -> bool:
+    """Wait for ``task`` or a stop, whichever comes first; True if the task finished."""
+    if task.done():
+        return True
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    return task.done()

@@ -1,0 +1,67 @@
+"""What every handler and job needs: the Services built once by the composition root, and the
+CallbackContext that carries them (registered through PTB's ContextTypes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.botapi.ratelimit import Priority
+from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.botapi.delivery import MediaCache
+    from bot.metrics import Metrics
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Callable[[], datetime] = field(default=utc_now)
+    media: MediaCache | None = None
+    metrics: Metrics | None = None
+    # Runs CPU-heavy drawing (charts, PDFs) off the event loop; set by the composition root.
+    offload: Callable[..., Any] | None = None
+
+
+class BotData:
+    """The Application's bot_data: the Services, set once by the composition root."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("the composition root has not set the services")
+        return self._services
+
+    @services.setter
+    def services(self, value: Services) -> None:
+        self._services = value
+
+
+TelegramBot = ExtBot[Priority]  # our Bot: its per-call rate_limit_args is a Priority
+
+
+class BotContext(CallbackContext[TelegramBot, dict[Any, Any], dict[Any, Any], BotData]):
+    """The context every handler and job receives: ``context.services`` instead of a lookup
+    by key in bot_data."""
+
+    @property
+    def services(self) -> Services:
+        return self.bot_data.services
+
+
+BotApplication = Application[TelegramBot, BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]

@@ -1,0 +1,718 @@
+"""The morning dispatcher's work: claim the people who are due, send each their routine (or the
+next-morning follow-up question, a nudge, a weekly look back), and record it.
+
+One pass claims due people in batches (a lease in the database, extended by a heartbeat while
+this process sends), decides for each what is due without Telegram or SQL, creates the day's
+sessions in bulk, sends with bounded concurrency at the broadcast priority (replies to people
+go first), and records what was delivered in small groups as sends complete. So a crash repeats
+at most the sends in flight plus one unrecorded group, and a stop (SIGTERM) hands every unsent
+claim back at once.
+
+Delivery rule, one for both paths: when a send's outcome is unknown (the answer was lost), the
+routine is sent again — a possible duplicate rather than a possible miss. The rate limiter
+resends at once; if it gives up, the person is tried again RETRY_FAILED_AFTER later, until the
+catch-up cut-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.error import TelegramError
+
+from bot.botapi.delivery import ChatGone, deliver, is_gone
+from bot.botapi.ratelimit import Priority
+from bot.context import Services, TelegramBot
+from bot.domain.program import (
+    DayPlan,
+    PatientStatus,
+    ProgramState,
+    plan_day,
+    resume,
+    start_program,
+)
+from bot.domain.timing import (
+    CatchUp,
+    NonexistentLocalDate,
+    catch_up,
+    local_date,
+    local_now,
+    local_send_instant,
+    next_send_at,
+    nudge_at,
+    resume_send_at,
+    weekly_send_at,
+    weekly_weekday,
+)
+from bot.rendering.charts import has_enough_for_chart, render_weekly
+from bot.rendering.i18n import Texts, texts_for
+from bot.rendering.offload import chart_png
+from bot.rendering.program import answer_buttons, routine_replies
+from bot.rendering.replies import Reply, Response, Upload
+from bot.rendering.status import follow_up_question
+from bot.usecases import progress
+from bot.usecases.turn import report_unreadable_state
+from db import dispatch as q
+from db.models import Patient
+
+log = logging.getLogger(__name__)
+
+# How long a claim is ours without a heartbeat: a process that dies loses its claims this long
+# after its last heartbeat, and another process (or this one restarted) takes them over.
+LEASE: Final = timedelta(minutes=2)
+HEARTBEAT_EVERY: Final = 30.0  # seconds
+# A send that failed for a reason other than a gone chat is tried again this much later (until
+# the catch-up cut-off), rather than hammering a failing chat every pass.
+RETRY_FAILED_AFTER: Final = timedelta(minutes=5)
+# People sent to at once; Telegram's pace comes from the rate limiter. 16 in flight cover
+# 30 msg/s at Telegram's ~100 ms round trip.
+SEND_CONCURRENCY: Final = 16
+# Deliveries are recorded in groups of this many (or sooner when the sends run dry).
+RECORD_EVERY: Final = 8
+
+
+class Skip(StrEnum):
+    """Why a due person got no routine (or no nudge) in a pass."""
+
+    PAUSED = "paused"
+    SAFETY_HOLD = "safety_hold"
+    BLOCKED = "blocked"  # blocked the bot, or the chat is gone
+    ONBOARDING = "onboarding"  # still setting up
+    ALREADY_SENT = "already_sent_today"
+    MISSED = "missed_cutoff"
+    NO_ROUTINE = "no_routine"  # the program has nothing to send (all exercises left out)
+    INVALID = "invalid_data"  # unreadable program state
+    CHAT_GONE = "chat_gone"  # blocked the bot, deleted the account, or "chat not found" now
+    FAILED = "failed"  # Telegram kept failing; tried again later
+    NUDGE_NOT_NEEDED = "nudge_not_needed"  # answered, off, or no routine today
+    NUDGE_TOO_LATE = "nudge_too_late"
+    STOPPED = "stopped"  # the process was stopping: handed back unsent
+
+
+class Kind(StrEnum):
+    ROUTINE = "routine"
+    FOLLOW_UP = "follow_up"  # "is it still there this morning?" instead of the routine
+    NUDGE = "nudge"
+    WEEKLY = "weekly"
+
+
+@dataclass
+class DispatchReport:
+    """What one pass did."""
+
+    routines: int = 0
+    nudges: int = 0
+    welcome_backs: int = 0
+    follow_ups: int = 0
+    weekly: int = 0
+    messages: int = 0  # Telegram messages, an album counting each of its pictures
+    retried_later: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    claimed: int = 0
+
+    def merge(self, other: DispatchReport) -> None:
+        self.routines += other.routines
+        self.nudges += other.nudges
+        self.welcome_backs += other.welcome_backs
+        self.follow_ups += other.follow_ups
+        self.weekly += other.weekly
+        self.messages += other.messages
+        self.retried_later += other.retried_later
+        self.skipped.update(other.skipped)
+        self.claimed += other.claimed
+
+    def lines(self) -> list[str]:
+        out = [
+            f"Routines sent: {self.routines} ({self.welcome_backs} after a pause)",
+            f"Follow-up questions sent: {self.follow_ups}",
+            f"Nudges sent: {self.nudges}",
+            f"Weekly look backs sent: {self.weekly}",
+            f"Telegram messages: {self.messages}",
+            f"Skipped: {sum(self.skipped.values())}",
+        ]
+        out += [f"  {reason}: {n}" for reason, n in sorted(self.skipped.items())]
+        return out
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What to do for one claimed person; filled in step by step through the batch."""
+
+    person: q.Claimed
+    zone: ZoneInfo
+    reminder: time
+    texts: Texts
+    # Defaults: nothing sent, times unchanged.
+    next_send_at: datetime | None
+    nudge_at: datetime | None
+    next_weekly_at: datetime | None
+    kind: Kind | None = None
+    skip: Skip | None = None
+    routine: DayPlan | None = None
+    today: date | None = None
+    resumed: ProgramState | None = None
+    session_id: int | None = None
+    follow_up: q.FollowUp | None = None
+    weekly: bool = False  # the weekly look back is due too (after the routine, if any)
+    weekly_sent: bool = False
+    retry_at: datetime | None = None
+    message_id: int | None = None
+    messages: int = 0
+    gone: bool = False
+
+    @property
+    def sends(self) -> bool:
+        return self.kind is not None and self.skip is None
+
+    @property
+    def sends_weekly(self) -> bool:
+        return self.weekly and self.skip in (None, Skip.ALREADY_SENT, Skip.NO_ROUTINE)
+
+
+async def dispatch_once(
+    bot: TelegramBot,
+    services: Services,
+    now: datetime | None = None,
+    *,
+    owner: str = "",
+    stopping: asyncio.Event | None = None,
+) -> DispatchReport:
+    """One pass as if it were ``now``: claim due people batch by batch until none are left
+    (or the process is stopping)."""
+    now = services.clock() if now is None else now
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("dispatch_once needs an aware datetime")
+    stopping = stopping or asyncio.Event()
+    report = DispatchReport()
+    batch_size = services.settings.dispatch_batch_size
+    while not stopping.is_set():
+        batch = await _Batch(bot, services, now, owner, stopping).run(batch_size)
+        report.merge(batch)
+        # A batch releases or re-leases every row it claimed, so this always ends.
+        if batch.claimed < batch_size:
+            break
+    if report.claimed:
+        log.info(
+            "Dispatch pass: %d routines, %d follow-ups, %d nudges, %d weekly, skipped %s",
+            report.routines,
+            report.follow_ups,
+            report.nudges,
+            report.weekly,
+            dict(report.skipped) or "none",
+        )
+    if report.retried_later:
+        log.warning(
+            "Dispatch pass: %d sends failed after retries; they are sent again later "
+            "(possible duplicates rather than misses)",
+            report.retried_later,
+        )
+    metrics = services.metrics
+    if metrics is not None:
+        for kind, count in (
+            (Kind.ROUTINE, report.routines),
+            (Kind.FOLLOW_UP, report.follow_ups),
+            (Kind.NUDGE, report.nudges),
+            (Kind.WEEKLY, report.weekly),
+        ):
+            if count:
+                metrics.routines_sent.labels(kind.value).inc(count)
+        for reason, count in report.skipped.items():
+            metrics.routines_skipped.labels(reason).inc(count)
+    return report
+
+
+class _Batch:
+    def __init__(
+        self,
+        bot: TelegramBot,
+        services: Services,
+        now: datetime,
+        owner: str,
+        stopping: asyncio.Event,
+    ) -> None:
+        self.bot = bot
+        self.services = services
+        self.now = now
+        self.owner = owner
+        self.stopping = stopping
+        self.report = DispatchReport()
+        self._to_record: list[_Plan] = []
+        self._recorded: set[int] = set()
+        self._record_lock = asyncio.Lock()
+
+    async def run(self, limit: int) -> DispatchReport:
+        services, now = self.services, self.now
+        async with services.sessions() as db, db.begin():
+            claimed = await q.claim_due(db, now, services.clock() + LEASE, limit, self.owner)
+            self.report.claimed = len(claimed)
+            if not claimed:
+                return self.report
+            plans = [_decide(person, now, services) for person in claimed]
+            await _attach(db, plans, now)
+
+        heartbeat = asyncio.create_task(self._heartbeat([p.person.id for p in plans]))
+        try:
+            await self._send_all([p for p in plans if p.sends or p.sends_weekly])
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+            # Everything not recorded yet (skips, the last group, what a stop left unsent).
+            await self._record([p for p in plans if p.person.id not in self._recorded])
+
+        for plan in plans:
+            self.report.weekly += plan.weekly_sent
+            if plan.skip is not None:
+                self.report.skipped[plan.skip.value] += 1
+                self.report.retried_later += plan.skip is Skip.FAILED
+                continue
+            self.report.messages += plan.messages
+            if plan.kind is Kind.NUDGE:
+                self.report.nudges += 1
+            elif plan.kind is Kind.FOLLOW_UP:
+                self.report.follow_ups += 1
+            elif plan.kind is Kind.ROUTINE:
+                self.report.routines += 1
+                self.report.welcome_backs += plan.resumed is not None
+        return self.report
+
+    async def _heartbeat(self, ids: list[int]) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_EVERY)
+            pending = [i for i in ids if i not in self._recorded]
+            async with self.services.sessions() as db, db.begin():
+                await q.heartbeat(db, self.owner, pending, self.services.clock() + LEASE)
+
+    async def _send_all(self, plans: Sequence[_Plan]) -> None:
+        queue = list(plans)
+        queue.reverse()
+
+        sending: dict[int, _Plan] = {}
+
+        async def worker() -> None:
+            while queue and not self.stopping.is_set():
+                plan = queue.pop()
+                sending[plan.person.id] = plan
+                await _send(self.bot, self.services, plan, self.now)
+                del sending[plan.person.id]
+                _finish(plan, self.now, self.services)
+                self._to_record.append(plan)
+                if len(self._to_record) >= RECORD_EVERY:
+                    await self._flush()
+
+        workers = [asyncio.create_task(worker()) for _ in range(min(SEND_CONCURRENCY, len(queue)))]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            # The process is stopping, or the pass was cancelled: hand back at once, untouched,
+            # what was not sent and what was cut off mid-send (sent again: a possible duplicate
+            # rather than a miss). Left as they were, they would be recorded as sent.
+            for plan in (*queue, *sending.values()):
+                _hand_back(plan)
+        await self._flush()
+
+    async def _flush(self) -> None:
+        async with self._record_lock:
+            group, self._to_record = self._to_record, []
+            if group:
+                await self._record(group)
+
+    async def _record(self, plans: Sequence[_Plan]) -> None:
+        if not plans:
+            return
+        async with self.services.sessions() as db, db.begin():
+            await _record(db, plans, self.now)
+        self._recorded.update(p.person.id for p in plans)
+
+
+def _zone(person: q.Claimed, default: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(person.time_zone or default)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("Patient %d has an unknown time zone; using the default", person.id)
+        return ZoneInfo(default)
+
+
+def _decide(person: q.Claimed, now: datetime, services: Services) -> _Plan:
+    """Everything about one person that needs no database and no Telegram."""
+    settings = services.settings
+    reminder = person.reminder_time or settings.default_reminder_time
+    zone = _zone(person, settings.default_time_zone)
+    plan = _Plan(
+        person,
+        zone,
+        reminder,
+        texts_for(person.language),
+        person.next_send_at,
+        person.nudge_at,
+        person.next_weekly_at,
+    )
+    plan.today = local_date(now, zone)
+    _decide_weekly(plan, now)
+    routine_due = person.next_send_at is not None and person.next_send_at <= now
+    if not routine_due:
+        return _decide_nudge(plan, now, services)
+
+    # A routine is due; any older nudge is stale now.
+    assert person.next_send_at is not None
+    plan.nudge_at = None
+    tomorrow = next_send_at(reminder, zone, now)
+    today = plan.today
+
+    if person.blocked_at is not None:
+        # Keep their time moving, so they resume by themselves once they write again.
+        return _skip(plan, Skip.BLOCKED, tomorrow)
+    if person.status is PatientStatus.SAFETY_HOLD:
+        return _skip(plan, Skip.SAFETY_HOLD, None)
+    if person.status is PatientStatus.PAUSED:
+        if person.paused_until is None:
+            return _skip(plan, Skip.PAUSED, None)
+        if person.paused_until > today:
+            return _skip(plan, Skip.PAUSED, resume_send_at(person.paused_until, reminder, zone))
+    elif person.status is not PatientStatus.ACTIVE:
+        return _skip(plan, Skip.ONBOARDING, None)
+
+    due = _effective_due(person.next_send_at, now, reminder, zone)
+    if catch_up(due, now, zone, settings.catch_up_cutoff) is CatchUp.MISSED:
+        # A paused person stays paused: tomorrow's claim resumes them with the welcome back.
+        return _skip(plan, Skip.MISSED, tomorrow)
+
+    try:
+        state = (
+            ProgramState.from_json(person.program_state)
+            if person.program_state
+            else start_program()
+        )
+    except (ValueError, TypeError):  # TypeError: stored JSON that is not an object at all
+        report_unreadable_state(person.id)  # once, not at every morning's claim
+        return _skip(plan, Skip.INVALID, tomorrow)
+    if person.status is PatientStatus.PAUSED:
+        state = resume(replace(state, status=PatientStatus.PAUSED))
+        plan.resumed = state
+    plan.next_send_at = tomorrow
+    if person.follow_up_report_id is not None:
+        plan.kind = Kind.FOLLOW_UP  # confirmed (or dropped) once the report is read
+    routine = plan_day(state)
+    if not routine.sends_routine and plan.kind is None:
+        return _skip(plan, Skip.NO_ROUTINE, tomorrow)
+    plan.routine = routine
+    plan.kind = plan.kind or Kind.ROUTINE
+    return plan
+
+
+def _decide_weekly(plan: _Plan, now: datetime) -> None:
+    """The weekly look back: due at its time to active people only (never on hold, paused or
+    blocked: that week is skipped, the next one planned); planned for anyone active without
+    one yet."""
+    person = plan.person
+    if not person.weekly_enabled:
+        plan.next_weekly_at = None
+        return
+    active = person.status is PatientStatus.ACTIVE and person.blocked_at is None
+    weekday = weekly_weekday(
+        person.weekly_weekday, person.program_started_on, plan.today or local_date(now, plan.zone)
+    )
+    due = person.next_weekly_at
+    if due is not None and due <= now:
+        plan.weekly = active
+        plan.next_weekly_at = weekly_send_at(weekday, plan.reminder, plan.zone, now)
+    elif due is None and active:
+        plan.next_weekly_at = weekly_send_at(weekday, plan.reminder, plan.zone, now)
+
+
+def _decide_nudge(plan: _Plan, now: datetime, services: Services) -> _Plan:
+    person = plan.person
+    if plan.weekly and (person.nudge_at is None or person.nudge_at > now):
+        plan.kind = Kind.WEEKLY  # only the weekly look back is due
+        return plan
+    if person.nudge_at is None or person.nudge_at > now:
+        plan.skip = Skip.NUDGE_NOT_NEEDED
+        return plan
+    inactive = person.blocked_at is not None or person.status is not PatientStatus.ACTIVE
+    plan.nudge_at = None
+    if inactive or not person.nudges_enabled:
+        plan.skip = Skip.NUDGE_NOT_NEEDED
+    elif local_now(now, plan.zone).time() >= services.settings.nudge_latest:
+        plan.skip = Skip.NUDGE_TOO_LATE
+    else:
+        plan.kind = Kind.NUDGE
+    return plan
+
+
+def _skip(plan: _Plan, reason: Skip, next_at: datetime | None) -> _Plan:
+    plan.skip = reason
+    plan.next_send_at = next_at
+    return plan
+
+
+def _hand_back(plan: _Plan) -> None:
+    """Unsent because the process stops: the person keeps their due time, claimable at once."""
+    plan.skip = Skip.STOPPED
+    plan.next_send_at = plan.person.next_send_at
+    plan.nudge_at = plan.person.nudge_at
+    plan.next_weekly_at = plan.person.next_weekly_at
+    plan.retry_at = None
+
+
+def _effective_due(due: datetime, now: datetime, reminder: time, zone: ZoneInfo) -> datetime:
+    """The latest send time that has passed: after a long outage that is today's, not the
+    stored (older) one, so today's routine still goes out if it is before the cut-off."""
+    try:
+        todays = local_send_instant(local_date(now, zone), reminder, zone)
+    except NonexistentLocalDate:
+        return due
+    return todays if due < todays <= now else due
+
+
+async def _attach(db: AsyncSession, plans: Sequence[_Plan], now: datetime) -> None:
+    """Read the follow-ups, create today's session rows (ids go into the buttons), and find
+    the sessions nudges are about."""
+    follow_ups = await q.follow_ups(
+        db,
+        [p.person.follow_up_report_id for p in plans if p.kind is Kind.FOLLOW_UP],  # type: ignore[misc]
+    )
+    for p in plans:
+        if p.kind is not Kind.FOLLOW_UP:
+            continue
+        found = follow_ups.get(p.person.follow_up_report_id or 0)
+        if found is not None and local_date(found.created_at, p.zone) < (p.today or date.min):
+            p.follow_up = found
+        elif p.routine is not None and p.routine.sends_routine:
+            p.kind = Kind.ROUTINE  # asked later (same day) or gone: today's routine as usual
+        else:
+            p.skip = Skip.NO_ROUTINE
+    routines = [p for p in plans if p.sends and p.kind is Kind.ROUTINE]
+    inserted = await q.insert_sessions(
+        db,
+        [
+            q.NewSession(
+                patient_id=p.person.id,
+                program_epoch=p.person.program_epoch,
+                local_date=p.today,
+                day_number=p.routine.day,
+                exercises=p.routine.exercises,
+                new_exercise=p.routine.new,
+                sent_at=now,
+            )
+            for p in routines
+            if p.routine is not None and p.today is not None
+        ],
+    )
+    for p in routines:
+        p.session_id = inserted.get(p.person.id)
+    conflicts = [p for p in routines if p.session_id is None]
+    nudges = [p for p in plans if p.sends and p.kind is Kind.NUDGE]
+    existing = await q.sessions_on(
+        db,
+        [
+            (p.person.id, p.person.program_epoch, p.today)
+            for p in (*conflicts, *nudges)
+            if p.today is not None
+        ],
+    )
+    for p in conflicts:
+        session = existing.get(p.person.id)
+        if session is not None and session.unsent_by_dispatcher:
+            p.session_id = session.id  # a send that crashed midway: send it again
+        else:
+            p.skip = Skip.ALREADY_SENT  # /today came first; next_send_at is already tomorrow
+    for p in nudges:
+        session = existing.get(p.person.id)
+        if (
+            session is None
+            or session.outcome is not None
+            or session.nudged_at is not None
+            or session.message_id is None
+        ):
+            p.skip = Skip.NUDGE_NOT_NEEDED
+        else:
+            p.session_id = session.id
+
+
+def _replies(plan: _Plan) -> list[Reply]:
+    texts = plan.texts
+    if plan.kind is Kind.WEEKLY:
+        return []
+    if plan.kind is Kind.NUDGE:
+        assert plan.session_id is not None
+        return [Reply(texts.t("dispatch.nudge"), answer_buttons(plan.session_id, texts))]
+    if plan.kind is Kind.FOLLOW_UP:
+        follow = plan.follow_up
+        assert follow is not None
+        text, keyboard = follow_up_question(follow.report_id, follow.exercise, follow.cause, texts)
+        return [Reply(text, keyboard)]
+    assert plan.routine is not None
+    assert plan.session_id is not None
+    replies = routine_replies(plan.routine, plan.session_id, texts)
+    if plan.resumed is not None:
+        replies.insert(0, Reply(texts.t("dispatch.welcome_back")))
+    return replies
+
+
+async def _send(bot: TelegramBot, services: Services, plan: _Plan, now: datetime) -> None:
+    replies = _replies(plan) if plan.sends else []
+    try:
+        for reply in replies:
+            if reply.pictures:
+                delivered = await deliver(
+                    bot,
+                    plan.person.chat_id,
+                    Response([reply]),
+                    media_cache=services.media,
+                    priority=Priority.BROADCAST,
+                )
+                plan.messages += delivered.messages
+                if delivered.tracked:
+                    plan.message_id = delivered.tracked[-1][1]
+            else:
+                plan.message_id = await send_lean(bot, plan.person.chat_id, reply)
+                plan.messages += 1
+        if plan.sends_weekly:
+            await _send_weekly(bot, services, plan, now)
+    except ChatGone:
+        plan.gone = True
+    except TelegramError as exc:
+        if is_gone(exc):
+            plan.gone = True
+            return
+        # The rate limiter already resent through 429s and network errors; what is left will
+        # not pass in this pass. Log the kind only: the message may quote the person's text.
+        log.warning(
+            "Patient %d: send failed (%s); trying again later", plan.person.id, type(exc).__name__
+        )
+        plan.message_id = None
+        plan.skip = Skip.FAILED
+
+
+async def _send_weekly(bot: TelegramBot, services: Services, plan: _Plan, now: datetime) -> None:
+    """The weekly look back: the week's trend in words, with the chart when there is one."""
+    async with services.sessions() as db:
+        patient = await db.get(Patient, plan.person.id)
+        if patient is None:
+            return
+        data = await progress.load(db, patient, now, services.settings.default_time_zone)
+    content = plan.texts.content
+    text = render_weekly(data, content, data.today)
+    reply = Reply(text)
+    if has_enough_for_chart(data):
+        offload = services.offload
+        png = await offload(chart_png, data) if offload is not None else chart_png(data)
+        name = f"week-{data.today.isoformat()}.png"
+        reply = Reply(text, upload=Upload(name, png, photo=True))
+    delivered = await deliver(
+        bot, plan.person.chat_id, Response([reply]), priority=Priority.BROADCAST
+    )
+    plan.messages += delivered.messages
+    plan.weekly_sent = True
+
+
+async def send_lean(bot: TelegramBot, chat_id: int, reply: Reply) -> int:
+    """Send a text message without building a telegram.Message from the answer.
+
+    Parsing Telegram's echo of a 3 KB routine (every entity included) costs more CPU than
+    sending it. The request still goes through the rate limiter (at the broadcast priority) and
+    PTB's error mapping. "SendMessage" keeps do_api_request from suggesting Bot.send_message.
+    """
+    result = await bot.do_api_request(
+        "SendMessage",
+        api_kwargs={
+            "chat_id": chat_id,
+            "text": reply.text,
+            "parse_mode": "HTML",
+            # Plain JSON rather than InlineKeyboardMarkup objects: nothing to build or serialise.
+            "reply_markup": {
+                "inline_keyboard": [
+                    [{"text": b.label, "callback_data": b.data} for b in row]
+                    for row in reply.buttons
+                ]
+            }
+            if reply.buttons
+            else None,
+        },
+        rate_limit_args=Priority.BROADCAST,
+    )
+    return int(result["message_id"])
+
+
+def _finish(plan: _Plan, now: datetime, services: Services) -> None:
+    """Turn what happened on the wire into the person's next times."""
+    settings = services.settings
+    if plan.gone:
+        plan.skip = Skip.CHAT_GONE
+        plan.nudge_at = None
+        # Said once: from now on the person is skipped as blocked until they write again.
+        log.info("Patient %d: the chat is gone; marked inactive", plan.person.id)
+        return
+    if plan.skip is Skip.FAILED:
+        if plan.kind is Kind.NUDGE:
+            plan.nudge_at = None  # nudges are a courtesy: not retried
+        else:
+            plan.next_send_at = plan.person.next_send_at  # still due: try again later
+            plan.retry_at = now + RETRY_FAILED_AFTER
+        return
+    if plan.kind is Kind.ROUTINE and plan.person.nudges_enabled:
+        plan.nudge_at = nudge_at(
+            now, plan.zone, timedelta(hours=settings.nudge_after_hours), settings.nudge_latest
+        )
+
+
+async def _record(db: AsyncSession, plans: Sequence[_Plan], now: datetime) -> None:
+    sent = [p for p in plans if p.skip is None and p.kind is not None]
+    await q.resume_patients(
+        db,
+        [
+            q.Resumed(p.person.id, p.person.version, p.resumed.to_json())
+            for p in sent
+            if p.resumed is not None and p.kind is Kind.ROUTINE
+        ],
+        now,
+    )
+    await q.mark_follow_ups_asked(db, [p.person.id for p in sent if p.kind is Kind.FOLLOW_UP], now)
+    await q.release(
+        db,
+        [
+            q.Release(
+                p.person.id,
+                p.person.version,
+                p.next_send_at,
+                p.nudge_at,
+                p.retry_at,
+                p.next_weekly_at,
+            )
+            for p in plans
+        ],
+        now,
+    )
+    await q.mark_blocked(db, [p.person.id for p in plans if p.gone], now)
+    await q.set_message_ids(
+        db,
+        [
+            (p.session_id, p.message_id)
+            for p in sent
+            if p.kind is Kind.ROUTINE and p.session_id is not None and p.message_id is not None
+        ],
+    )
+    await q.mark_nudged(
+        db, [p.session_id for p in sent if p.kind is Kind.NUDGE and p.session_id is not None], now
+    )
+    await q.delete_unsent(
+        db,
+        [
+            p.session_id
+            for p in plans
+            if p.session_id is not None
+            and p.kind is Kind.ROUTINE
+            and p.skip in (Skip.FAILED, Skip.CHAT_GONE, Skip.STOPPED)
+        ],
+    )
