@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTING_NAMES = (
@@ -172,3 +172,12 @@ def test_unreachable_bot_api_is_one_line_without_traceback(tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
     assert "Unclosed" not in result.stderr
     assert "super-secret" not in result.stderr + result.stdout
+
+
+def test_every_setting_is_documented_in_env_example_and_readme() -> None:
+    """.env.example documents each setting, and the README's settings table lists each."""
+    example = (ROOT / ".env.example").read_text("utf-8")
+    readme = (ROOT / "README.md").read_text("utf-8")
+    names = [name.upper() for name in Settings.model_fields]
+    assert [n for n in names if f"\n{n}=" not in example] == []
+    assert [n for n in names if f"`{n}`" not in readme] == []

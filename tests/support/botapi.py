@@ -4,6 +4,9 @@
 `Application` talk to via ``base_url``/``base_file_url``. It enforces the Telegram rules the bot
 is most likely to break (text length, HTML parsing, keyboards, callback answers, edits), records
 breaches in ``violations``, lets tests inject updates as a user would, and can inject failures.
+
+It can also park requests to force an ordering (`BotApiServer.hold`), fail one chat
+(`fail_chat`), check photos and albums as Telegram does, and deliver updates to a webhook.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import itertools
 import json
 import re
+import struct
 import time
 from collections import deque
 from collections.abc import Callable
@@ -19,17 +23,23 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Final, Self
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 JSON = dict[str, Any]
 
 __all__ = [
+    "CHAT_NOT_FOUND",
+    "USER_DEACTIVATED",
     "BotApiServer",
     "EntityParseError",
+    "Hold",
     "Request",
     "SentMessage",
     "UploadedFile",
+    "image_size",
     "parse_html",
 ]
 
@@ -38,6 +48,14 @@ MAX_CAPTION_LENGTH: Final = 1024
 MAX_CALLBACK_DATA_BYTES: Final = 64
 MAX_CALLBACK_ANSWER_LENGTH: Final = 200
 MAX_INLINE_BUTTONS: Final = 100
+MAX_PHOTO_BYTES: Final = 10 * 1024 * 1024
+MAX_PHOTO_SIDES: Final = 10_000  # width + height
+MAX_PHOTO_RATIO: Final = 20
+MIN_ALBUM: Final = 2
+MAX_ALBUM: Final = 10
+DEFAULT_WEBHOOK_CONNECTIONS: Final = 40
+WEBHOOK_TIMEOUT: Final = 10.0  # seconds a webhook may take to answer one delivery
+SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
 
 METHODS: Final = (
     "getMe",
@@ -48,6 +66,7 @@ METHODS: Final = (
     "answerCallbackQuery",
     "sendPhoto",
     "sendDocument",
+    "sendMediaGroup",
     "sendChatAction",
     "deleteMessage",
     "setMyCommands",
@@ -141,6 +160,35 @@ QUERY_INVALID: Final = (
     "Bad Request: query is too old and response timeout expired or query ID is invalid"
 )
 BLOCKED: Final = "Forbidden: bot was blocked by the user"
+CHAT_NOT_FOUND: Final = "Bad Request: chat not found"
+USER_DEACTIVATED: Final = "Forbidden: user is deactivated"
+EDIT_NOT_FOUND: Final = "Bad Request: message to edit not found"
+DELETE_NOT_FOUND: Final = "Bad Request: message to delete not found"
+PHOTO_INVALID_DIMENSIONS: Final = "Bad Request: PHOTO_INVALID_DIMENSIONS"
+WRONG_FILE_ID: Final = "Bad Request: wrong file identifier/HTTP URL specified"
+WRONG_MEDIA_COUNT: Final = "Bad Request: wrong number of media items"
+
+# Update types Telegram sends only when allowed_updates names them explicitly.
+_OPT_IN_UPDATES: Final = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+_LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+_PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+# JPEG start-of-frame markers (C4, C8 and CC are DHT, JPG and DAC, which carry no size).
+_JPEG_SOF: Final = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# Methods that post into or edit a chat, so `fail_chat` applies to them.
+_CHAT_METHODS: Final = frozenset(
+    {
+        "sendmessage",
+        "sendphoto",
+        "sendmediagroup",
+        "senddocument",
+        "editmessagetext",
+        "editmessagereplymarkup",
+        "editmessagecaption",
+        "editmessagemedia",
+        "deletemessage",
+        "sendchataction",
+    }
+)
 
 
 # --------------------------------------------------------------------------- HTML parsing
@@ -358,6 +406,9 @@ class Request:
     status: int
     description: str | None = None
     at: float = 0.0
+    """time.time() when the answer was ready."""
+    monotonic: float = 0.0
+    """time.monotonic() when the request arrived (before any hold), for rate-limit checks."""
 
     def __str__(self) -> str:
         shown = {k: v for k, v in self.params.items() if k != "reply_markup"}
@@ -388,6 +439,10 @@ class SentMessage:
     history: list[str] = field(default_factory=list)
     edited: bool = False
     deleted: bool = False
+    deleted_by_user: bool = False
+    """Deleted by the person (`BotApiServer.user_deletes`), which the bot cannot know."""
+    media_group_id: str | None = None
+    """Shared by the photos of one sendMediaGroup album."""
 
     @property
     def inline_keyboard(self) -> list[list[JSON]]:
@@ -451,6 +506,161 @@ class _Failure:
     parameters: JSON | None
 
 
+@dataclass(slots=True)
+class _ChatFailure:
+    status: int
+    description: str
+    parameters: JSON | None
+    remaining: int | None  # None: until clear_chat_failures
+
+
+class _Redelivery(dict[str, Any]):
+    """A copy of an update put back by `BotApiServer.redeliver`.
+
+    It may sit behind newer updates in the queue, so an offset that already confirmed its
+    update_id must not drop it before it was handed out once more.
+    """
+
+    delivered: bool = False
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG IHDR or JPEG SOF header; None when neither can be read."""
+    if data.startswith(_PNG_SIGNATURE):
+        if len(data) >= 24 and data[12:16] == b"IHDR":
+            width, height = struct.unpack(">II", data[16:24])
+            return int(width), int(height)
+        return None
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    i, n = 2, len(data)
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            i += 1
+            continue
+        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            i += 2
+            continue
+        if marker in (0xD9, 0xDA):  # end of image or start of scan before any frame header
+            return None
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        if length < 2:
+            return None
+        if marker in _JPEG_SOF:
+            if i + 9 > n:
+                return None
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            return int(width), int(height)
+        i += 2 + length
+    return None
+
+
+def _photo_dimensions_ok(width: int, height: int) -> bool:
+    if width <= 0 or height <= 0:
+        return False
+    ratio_ok = max(width, height) <= MAX_PHOTO_RATIO * min(width, height)
+    return width + height <= MAX_PHOTO_SIDES and ratio_ok
+
+
+def _update_type(update: JSON) -> str | None:
+    return next((k for k in update if k != "update_id"), None)
+
+
+def _update_chat(update: JSON) -> tuple[str, int] | None:
+    """The chat an update belongs to (a button press: the chat of its message, else its
+    sender), or None."""
+    for kind, body in update.items():
+        if not isinstance(body, dict):
+            continue
+        holder = body.get("message") if kind == "callback_query" else body
+        chat = holder.get("chat") if isinstance(holder, dict) else None
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+            return ("chat", chat["id"])
+        sender = body.get("from")
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+            return ("chat", sender["id"])
+    return None
+
+
+def _retry_after(status: int, description: str) -> JSON | None:
+    """The retry_after parameter PTB needs to raise RetryAfter for a 429 description."""
+    m = re.search(r"retry after (\d+)", description) if status == 429 else None
+    return {"retry_after": int(m.group(1))} if m else None
+
+
+class Hold:
+    """Requests parked by `BotApiServer.hold` until `release()`, to force an ordering."""
+
+    def __init__(self, server: BotApiServer, method: str, chat_id: int | None) -> None:
+        self.method = _CANONICAL.get(method.lower(), method)
+        self.chat_id = chat_id
+        self._key = method.lower()
+        self._server = server
+        self._parked: list[asyncio.Future[None]] = []
+        self._arrived = asyncio.Event()
+        self.released = False
+
+    def __repr__(self) -> str:
+        chat = "" if self.chat_id is None else f" chat {self.chat_id}"
+        state = "released" if self.released else f"{self.held} held"
+        return f"<Hold {self.method}{chat}: {state}>"
+
+    @property
+    def held(self) -> int:
+        """How many requests are parked now."""
+        return len(self._parked)
+
+    def matches(self, key: str, params: JSON) -> bool:
+        """Whether a request of lower-cased method `key` with `params` is parked by this."""
+        if self.released or key != self._key:
+            return False
+        return self.chat_id is None or params.get("chat_id") == self.chat_id
+
+    async def park(self) -> None:
+        """Wait until released (called by the server for each matching request)."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._parked.append(fut)
+        self._arrived.set()
+        try:
+            await fut
+        finally:
+            if fut in self._parked:  # cancelled while parked
+                self._parked.remove(fut)
+
+    def release(self) -> None:
+        """Stop parking and answer the parked requests normally, in arrival order."""
+        self.released = True
+        if self in self._server._holds:
+            self._server._holds.remove(self)
+        parked, self._parked = self._parked, []
+        # Futures resolve in this order and each request then runs to its answer without
+        # awaiting, so the answers follow arrival order.
+        for fut in parked:
+            if not fut.done():
+                fut.set_result(None)
+
+    async def wait_held(
+        self,
+        n: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - documented test API
+    ) -> None:
+        """Wait until at least `n` requests are parked; TimeoutError with a dump otherwise."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self._parked) < n:
+            remaining = deadline - loop.time()
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), max(remaining, 0.0))
+            except TimeoutError:
+                raise TimeoutError(
+                    f"{self!r}: {n} requests not parked within {timeout}s\n{self._server.dump()}"
+                ) from None
+
+
 # --------------------------------------------------------------------------- server
 
 
@@ -468,6 +678,9 @@ class BotApiServer:
         bot_first_name: str = "Sciatica Test Bot",
         record_requests: bool = True,
         host: str = "127.0.0.1",
+        webhook_retry_delay: float = 0.05,
+        webhook_chat_order: bool = False,
+        strict_photos: bool = False,
     ) -> None:
         self.bot_id = bot_id
         self.bot_username = bot_username
@@ -480,8 +693,27 @@ class BotApiServer:
         self.violations: list[str] = []
         self.callback_answers: dict[str, JSON] = {}
         self.webhook_url: str | None = None
+        self.webhook_secret: str | None = None
+        self.webhook_max_connections = DEFAULT_WEBHOOK_CONNECTIONS
+        self.webhook_retry_delay = webhook_retry_delay
+        """Seconds between webhook delivery rounds after a failed delivery."""
+        self.webhook_deliveries: list[tuple[int, int]] = []
+        """(update_id, HTTP status or 0 for a connection error) for every webhook attempt."""
+        self.webhook_chat_order = webhook_chat_order
+        """Deliver each chat's updates one at a time, the next only once the previous one was
+        confirmed, as Telegram's server does (one queue per chat). Off by default, which is
+        harsher: a chat's updates may then arrive together and in any order."""
+        self.strict_photos = strict_photos
+        """Also reject uploaded photos whose PNG/JPEG header cannot be read (Telegram does);
+        off by default because older tests upload placeholder bytes."""
+        self.uploads: dict[str, int] = {}
+        """Files that arrived in multipart requests, by method (e.g. {"sendPhoto": 2})."""
+        self.file_id_reuses: dict[str, int] = {}
+        """Photos sent as a file_id string instead of an upload, by method."""
         self._counts: dict[str, int] = {}
         self._failures: dict[str, deque[_Failure]] = {}
+        self._chat_failures: dict[int, _ChatFailure] = {}
+        self._holds: list[Hold] = []
         self._forbidden: set[int] = set()
         self._chats: dict[int, JSON] = {}
         self._next_mid: dict[int, int] = {}
@@ -492,8 +724,17 @@ class BotApiServer:
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._files: dict[str, UploadedFile] = {}
         self._file_ids = itertools.count(1)
+        self._issued_files: set[str] = set()
+        self._forgotten_files: set[str] = set()
+        self._media_groups = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._pending: deque[JSON] = deque()
+        self._injected: dict[int, JSON] = {}
+        self._allowed: frozenset[str] | None = None  # None: Telegram's default set
+        self._filter_dirty = False  # an update or allowed_updates changed since last filter
+        self._webhook_event: asyncio.Event | None = None
+        self._webhook_tasks: set[asyncio.Task[None]] = set()
+        self._webhook_error: tuple[int, str] | None = None  # (unix date, message)
         self._update_id = FIRST_UPDATE_ID - 1
         self._last_injected = 0
         self._delivered = 0
@@ -516,6 +757,7 @@ class BotApiServer:
             "answercallbackquery": self._answer_callback_query,
             "sendphoto": self._send_photo,
             "senddocument": self._send_document,
+            "sendmediagroup": self._send_media_group,
             "sendchataction": self._send_chat_action,
             "deletemessage": self._delete_message,
             "setmycommands": self._set_my_commands,
@@ -553,11 +795,17 @@ class BotApiServer:
         self._runner = runner
         self.port = int(runner.addresses[0][1])
         self._closing = False
+        self._webhook_event = asyncio.Event()
+        if self.webhook_url:
+            self._restart_webhook()
 
     async def stop(self) -> None:
-        """Release pending long polls and shut the server down."""
+        """Release held requests and pending long polls, stop webhook delivery, shut down."""
         self._closing = True
         self._wake("close")
+        for hold in list(self._holds):
+            hold.release()
+        await self._stop_webhook()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -604,12 +852,60 @@ class BotApiServer:
         """Undo `forbid_chat`."""
         self._forbidden.discard(chat_id)
 
+    def fail_chat(
+        self, chat_id: int, status: int, description: str, *, times: int | None = None
+    ) -> None:
+        """Fail every send, edit, delete or chat action in `chat_id` with `status`.
+
+        Use `CHAT_NOT_FOUND` (400) or `USER_DEACTIVATED` (403) for Telegram's texts. `times`
+        limits it to the next n such requests; None lasts until `clear_chat_failures`. These
+        are Telegram's answers, not the bot's mistakes, so they are not violations.
+        """
+        if times is not None and times <= 0:
+            self._chat_failures.pop(chat_id, None)
+            return
+        self._chat_failures[chat_id] = _ChatFailure(
+            status, description, _retry_after(status, description), times
+        )
+
+    def clear_chat_failures(self, chat_id: int) -> None:
+        """Undo `fail_chat` for `chat_id`."""
+        self._chat_failures.pop(chat_id, None)
+
+    def hold(self, method: str, *, chat_id: int | None = None) -> Hold:
+        """Park requests of `method` (to `chat_id` if given) until the returned Hold's release().
+
+        Parked requests count as in flight, so `settle()` waits for them; `stop()` releases
+        every hold.
+        """
+        hold = Hold(self, method, chat_id)
+        self._holds.append(hold)
+        return hold
+
+    def user_deletes(self, chat_id: int, message_id: int) -> None:
+        """The person deletes a bot message from their chat; later edits get "not found".
+
+        Telegram sends no update for this, so the bot cannot know: its failing edits and
+        deletes of such a message are not recorded as violations.
+        """
+        msg = self.message(chat_id, message_id)
+        msg.deleted = True
+        msg.deleted_by_user = True
+
+    def forget_file_ids(self) -> None:
+        """Make every file_id issued so far unknown, like a stored id Telegram now rejects."""
+        self._forgotten_files |= self._issued_files
+        self._issued_files = set()
+
     def reset_recording(self) -> None:
         """Clear requests, counts, violations and callback answers (chat state is kept)."""
         self.requests.clear()
         self._counts.clear()
         self.violations.clear()
         self.callback_answers.clear()
+        self.uploads.clear()
+        self.file_id_reuses.clear()
+        self.webhook_deliveries.clear()
 
     # ------------------------------------------------------------------ reading
 
@@ -656,7 +952,7 @@ class BotApiServer:
 
     @property
     def pending_updates(self) -> int:
-        """Injected updates not yet confirmed by getUpdates."""
+        """Injected updates not yet confirmed (by a getUpdates offset or a webhook's 2xx)."""
         return len(self._pending)
 
     def dump(self, last: int = 25) -> str:
@@ -667,6 +963,15 @@ class BotApiServer:
             f"--- pending updates: {len(self._pending)}, injected up to {self._last_injected}, "
             f"delivered up to {self._delivered}"
         )
+        if self.webhook_url:
+            error = self._webhook_error[1] if self._webhook_error else None
+            lines.append(
+                f"--- webhook {self.webhook_url}: {len(self.webhook_deliveries)} deliveries, "
+                f"last {self.webhook_deliveries[-3:]}, last error: {error}"
+            )
+        held = [h for h in self._holds if h.held]
+        if held:
+            lines.append(f"--- held: {held}")
         if self.violations:
             lines.append("--- violations:")
             lines += [f"  {v}" for v in self.violations]
@@ -691,16 +996,15 @@ class BotApiServer:
         quiet: float = 0.15,
         timeout: float = 5.0,  # noqa: ASYNC109 - documented test API
     ) -> None:
-        """Wait until all injected updates were fetched and the bot has been quiet `quiet` s."""
+        """Wait until all injected updates were fetched and the bot has been quiet `quiet` s.
+
+        With a webhook, an update counts as fetched once the webhook confirmed it (2xx).
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             now = loop.time()
-            if (
-                self._delivered >= self._last_injected
-                and self._inflight == 0
-                and now - self._last_activity >= quiet
-            ):
+            if self._all_delivered() and self._inflight == 0 and now - self._last_activity >= quiet:
                 return
             if now >= deadline:
                 raise TimeoutError(f"bot did not settle within {timeout}s\n{self.dump()}")
@@ -735,12 +1039,58 @@ class BotApiServer:
         return self._last_injected
 
     def _enqueue(self, kind: str, payload: JSON) -> JSON:
+        return self._push({kind: payload})
+
+    def _push(self, payload: JSON) -> JSON:
         self._update_id += 1
-        update = {"update_id": self._update_id, kind: payload}
+        update = {"update_id": self._update_id, **payload}
         self._pending.append(update)
+        self._injected[self._update_id] = update
         self._last_injected = self._update_id
+        self._filter_dirty = True
         self._wake("update")
         return update
+
+    def inject_raw(self, payload: JSON) -> JSON:
+        """Enqueue ``{"update_id": <next>, **payload}`` unchecked, e.g. one PTB cannot parse.
+
+        The server numbers updates itself, so `payload` must not carry an update_id (use
+        `redeliver` to send an update_id again).
+        """
+        if "update_id" in payload:
+            raise ValueError("inject_raw assigns update_id itself; use redeliver() to repeat one")
+        return self._push(payload)
+
+    def redeliver(self, update_id: int) -> None:
+        """Queue an injected update again (same update_id and content) at the end.
+
+        Telegram does this when the bot crashed before confirming an update. The copy is
+        handed out once even if the bot's offset already confirmed that update_id.
+        """
+        original = self._injected.get(update_id)
+        if original is None:
+            raise LookupError(f"no injected update {update_id}")
+        self._pending.append(_Redelivery(original))
+        self._filter_dirty = True
+        self._wake("update")
+
+    def channel_post(self, chat_id: int, text: str) -> JSON:
+        """Inject a channel_post from channel `chat_id` (negative, like Telegram's)."""
+        if chat_id >= 0:
+            raise ValueError(f"channel ids are negative, got {chat_id}")
+        chat = self._chat(chat_id, "channel")
+        post: JSON = {
+            "message_id": self._alloc_mid(chat_id),
+            "sender_chat": chat,
+            "chat": chat,
+            "date": int(time.time()),
+            "text": text,
+        }
+        m = _INCOMING_COMMAND_RE.match(text)
+        if m:
+            post["entities"] = [{"type": "bot_command", "offset": 0, "length": m.end()}]
+        self._incoming[(chat_id, post["message_id"])] = post
+        return self._enqueue("channel_post", post)
 
     def _user_message(
         self,
@@ -798,6 +1148,7 @@ class BotApiServer:
     def send_sticker(self, user_id: int, *, chat_id: int | None = None) -> JSON:
         """Inject a sticker message."""
         fid = f"sticker-{next(self._file_ids)}"
+        self._issued_files.add(fid)
         sticker = {
             "file_id": fid,
             "file_unique_id": f"u{fid}",
@@ -816,6 +1167,7 @@ class BotApiServer:
     ) -> JSON:
         """Inject a photo message."""
         fid = f"photo-{next(self._file_ids)}"
+        self._issued_files.update((fid, f"{fid}-s"))
         content: JSON = {"photo": _photo_sizes(fid, 1234)}
         if caption is not None:
             content["caption"] = caption
@@ -825,6 +1177,7 @@ class BotApiServer:
     def send_voice(self, user_id: int, *, chat_id: int | None = None) -> JSON:
         """Inject a voice message."""
         fid = f"voice-{next(self._file_ids)}"
+        self._issued_files.add(fid)
         voice = {
             "file_id": fid,
             "file_unique_id": f"u{fid}",
@@ -933,6 +1286,8 @@ class BotApiServer:
         for fut in self._waiters:
             if not fut.done():
                 fut.set_result(reason)
+        if self._webhook_event is not None:
+            self._webhook_event.set()
 
     async def _read_params(self, request: web.Request) -> JSON:
         params: JSON = dict(request.query) if request.query_string else {}
@@ -961,6 +1316,7 @@ class BotApiServer:
         return params
 
     async def _handle(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
         raw_method = request.match_info["method"]
         key = raw_method.lower()
         name = _CANONICAL.get(key, raw_method)
@@ -971,6 +1327,14 @@ class BotApiServer:
         params: JSON = {}
         try:
             params = await self._read_params(request)
+            if request.content_type.startswith("multipart/"):
+                self._count_uploads(name, params)
+            if self._holds:
+                try:
+                    await self._wait_holds(key, params)
+                except asyncio.CancelledError:
+                    self._finish(polling)
+                    raise
             handler = self._handlers.get(key)
             if handler is None and not polling:
                 raise ApiError(404, "Not Found")
@@ -978,6 +1342,8 @@ class BotApiServer:
             if failures:
                 f = failures.popleft()
                 raise ApiError(f.status, f.description, violation=False, parameters=f.parameters)
+            if self._chat_failures and key in _CHAT_METHODS:
+                self._check_chat_failure(params)
             if polling:
                 result = await self._get_updates(params, request)
             else:
@@ -985,7 +1351,9 @@ class BotApiServer:
                 result = handler(params)
         except ApiError as err:
             self._finish(polling)
-            self.requests.append(Request(name, params, err.status, err.description, time.time()))
+            self.requests.append(
+                Request(name, params, err.status, err.description, time.time(), arrived)
+            )
             if err.violation:
                 self.violations.append(f"{name}: {err.description} | {_short(params)}")
             body: JSON = {"ok": False, "error_code": err.status, "description": err.description}
@@ -996,7 +1364,7 @@ class BotApiServer:
             )
         self._finish(polling)
         if self.record_requests:
-            self.requests.append(Request(name, params, 200, None, time.time()))
+            self.requests.append(Request(name, params, 200, None, time.time(), arrived))
         return web.Response(
             body=json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode(),
             content_type="application/json",
@@ -1007,11 +1375,147 @@ class BotApiServer:
             self._inflight -= 1
             self._last_activity = asyncio.get_running_loop().time()
 
+    def _count_uploads(self, name: str, params: JSON) -> None:
+        files = sum(1 for v in params.values() if isinstance(v, UploadedFile))
+        if files:
+            self.uploads[name] = self.uploads.get(name, 0) + files
+
+    async def _wait_holds(self, key: str, params: JSON) -> None:
+        # A request stays parked while any matching hold is active, one hold after another.
+        while True:
+            hold = next((h for h in self._holds if h.matches(key, params)), None)
+            if hold is None:
+                return
+            await hold.park()
+
+    def _check_chat_failure(self, params: JSON) -> None:
+        cid = params.get("chat_id")
+        if not isinstance(cid, int):
+            return
+        f = self._chat_failures.get(cid)
+        if f is None:
+            return
+        if f.remaining is not None:
+            f.remaining -= 1
+            if f.remaining <= 0:
+                del self._chat_failures[cid]
+        raise ApiError(f.status, f.description, violation=False, parameters=f.parameters)
+
     async def _handle_file(self, request: web.Request) -> web.Response:
         upload = self._files.get(request.match_info["path"])
         if upload is None:
             return web.Response(status=404, text="Not Found")
         return web.Response(body=upload.data, content_type=upload.content_type)
+
+    # ------------------------------------------------------------------ webhook delivery
+
+    def _restart_webhook(self) -> None:
+        self._cancel_webhook()
+        if self.webhook_url is None or self._runner is None or self._closing:
+            return  # start() resumes delivery
+        task = asyncio.get_running_loop().create_task(self._webhook_loop(self.webhook_url))
+        self._webhook_tasks.add(task)
+        task.add_done_callback(self._webhook_tasks.discard)
+
+    def _cancel_webhook(self) -> None:
+        for task in self._webhook_tasks:
+            task.cancel()
+
+    async def _stop_webhook(self) -> None:
+        tasks = list(self._webhook_tasks)
+        self._cancel_webhook()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _webhook_loop(self, url: str) -> None:
+        """Deliver pending updates to `url` in rounds until the webhook is removed or changed."""
+        event = self._webhook_event
+        assert event is not None, "start() creates the event"
+        timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while True:
+                self._drop_disallowed()
+                if not self._pending:
+                    event.clear()
+                    await event.wait()
+                    continue
+                # Each round tries every pending update in update_id order; updates that
+                # failed are retried in the next round, after the delay.
+                attempt = sorted(self._pending, key=lambda u: int(u["update_id"]))
+                if not await self._webhook_round(session, url, attempt):
+                    await asyncio.sleep(self.webhook_retry_delay)
+
+    async def _webhook_round(
+        self, session: aiohttp.ClientSession, url: str, updates: list[JSON]
+    ) -> bool:
+        """Deliver `updates` over at most max_connections connections; True if all confirmed."""
+        lanes = self._webhook_lanes(updates)
+        queue = iter(lanes)
+        all_ok = True
+
+        async def connection() -> None:
+            nonlocal all_ok
+            # Connections take the next lane when free, so attempts start in update_id order.
+            for lane in queue:
+                for update in lane:
+                    if not await self._deliver(session, url, update):
+                        all_ok = False
+                        break  # the rest of its lane waits for it (next round)
+
+        count = min(self.webhook_max_connections, len(lanes))
+        await asyncio.gather(*(connection() for _ in range(count)))
+        return all_ok
+
+    def _webhook_lanes(self, updates: list[JSON]) -> list[list[JSON]]:
+        """Updates delivered one after another: each chat's (webhook_chat_order), else each
+        update alone."""
+        if not self.webhook_chat_order:
+            return [[update] for update in updates]
+        lanes: dict[object, list[JSON]] = {}
+        for update in updates:
+            chat = _update_chat(update)
+            lanes.setdefault(update["update_id"] if chat is None else chat, []).append(update)
+        return list(lanes.values())
+
+    async def _deliver(self, session: aiohttp.ClientSession, url: str, update: JSON) -> bool:
+        headers = {"Content-Type": "application/json"}
+        if self.webhook_secret:
+            headers[SECRET_HEADER] = self.webhook_secret
+        status, reason = 0, ""
+        error: str | None = None
+        if urlsplit(url).hostname not in _LOOPBACK_HOSTS:
+            # Tests never reach the internet: anything but loopback counts as unreachable.
+            error = "Failed to resolve host: this fake delivers only to 127.0.0.1"
+        else:
+            body = json.dumps(update, ensure_ascii=False).encode()
+            try:
+                async with session.post(url, data=body, headers=headers) as resp:
+                    status = resp.status
+                    reason = resp.reason or ""
+                    await resp.read()
+            except aiohttp.ClientConnectorError:
+                error = "Connection refused"
+            except TimeoutError:
+                error = "Connection timed out"
+            except aiohttp.ClientError as exc:
+                error = f"Connection error: {exc.__class__.__name__}"
+        self.webhook_deliveries.append((int(update["update_id"]), status))
+        if 200 <= status < 300:
+            self._webhook_confirm(update)
+            return True
+        if error is None:
+            error = f"Wrong response from the webhook: {status} {reason}"
+        self._webhook_error = (int(time.time()), error)
+        return False
+
+    def _webhook_confirm(self, update: JSON) -> None:
+        pending = self._pending
+        for i, queued in enumerate(pending):
+            if queued is update:
+                del pending[i]
+                break
+        self._delivered = max(self._delivered, int(update["update_id"]))
+        self._last_activity = asyncio.get_running_loop().time()
 
     # ------------------------------------------------------------------ validation helpers
 
@@ -1064,7 +1568,10 @@ class BotApiServer:
         mid = params.get("message_id")
         msg = self._sent.get(cid, {}).get(mid) if isinstance(mid, int) else None
         if msg is None or msg.deleted:
-            raise _bad("message to edit not found" if for_edit else "message not found")
+            description = EDIT_NOT_FOUND if for_edit else "Bad Request: message not found"
+            # The bot cannot know the person deleted it; anything else is the bot's mistake.
+            violation = msg is None or not msg.deleted_by_user
+            raise ApiError(400, description, violation=violation)
         return msg
 
     def _store(
@@ -1099,6 +1606,9 @@ class BotApiServer:
         if chat_msgs is None:
             chat_msgs = self._sent[cid] = {}
         chat_msgs[msg.message_id] = msg
+        if kind == "photo" and file_id is not None:
+            # Photo ids were checked before; the sizes in the answer can be sent again too.
+            self._issued_files.update((file_id, f"{file_id}-s"))
         return msg
 
     def _message_json(self, msg: SentMessage) -> JSON:
@@ -1128,6 +1638,8 @@ class BotApiServer:
                 out["caption"] = msg.text
                 if msg.entities:
                     out["caption_entities"] = msg.entities
+        if msg.media_group_id is not None:
+            out["media_group_id"] = msg.media_group_id
         if msg.reply_markup is not None and "inline_keyboard" in msg.reply_markup:
             out["reply_markup"] = msg.reply_markup
         if msg.edited:
@@ -1155,11 +1667,14 @@ class BotApiServer:
         offset = params.get("offset")
         if isinstance(offset, int) and offset != 0:
             self._confirm(offset)
+        if "allowed_updates" in params:
+            self._set_allowed(params["allowed_updates"])
         limit = params.get("limit")
         limit = min(max(limit, 1), 100) if isinstance(limit, int) else 100
         timeout = params.get("timeout")
         timeout = float(timeout) if isinstance(timeout, int | float) else 0.0
         self._wake("conflict")  # an older long poll is terminated by this one
+        self._drop_disallowed()
         if not self._pending and timeout > 0 and not self._closing:
             fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
             self._waiters.add(fut)
@@ -1176,7 +1691,16 @@ class BotApiServer:
                     "Conflict: terminated by other getUpdates request; "
                     "make sure that only one bot instance is running",
                 )
-        batch = list(itertools.islice(self._pending, limit))
+        self._drop_disallowed()
+        batch: list[JSON] = []
+        for update in self._pending:
+            # update_ids only grow within one answer, as from Telegram; a redelivered update
+            # behind newer ones waits for the next call.
+            if len(batch) == limit or (batch and update["update_id"] <= batch[-1]["update_id"]):
+                break
+            batch.append(update)
+            if isinstance(update, _Redelivery):
+                update.delivered = True
         if batch:
             self._delivered = max(self._delivered, batch[-1]["update_id"])
             self._last_activity = asyncio.get_running_loop().time()
@@ -1189,8 +1713,50 @@ class BotApiServer:
                 self._delivered = max(self._delivered, pending.popleft()["update_id"])
             return
         while pending and pending[0]["update_id"] < offset:
+            front = pending[0]
+            if isinstance(front, _Redelivery) and not front.delivered:
+                break  # put back after this offset was sent: hand it out first
             pending.popleft()
         self._delivered = max(self._delivered, min(offset - 1, self._update_id))
+
+    def _all_delivered(self) -> bool:
+        """Every injected update was handed out (polling) or confirmed (webhook), or dropped."""
+        if self.webhook_url is not None:
+            return not self._pending
+        if not self._pending:
+            return True
+        upto = self._delivered
+        return all(
+            u["update_id"] <= upto and not (isinstance(u, _Redelivery) and not u.delivered)
+            for u in self._pending
+        )
+
+    def _set_allowed(self, value: object) -> None:
+        if value is None:
+            return  # not given: Telegram keeps the previous setting
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _bad("can't parse allowed updates: an array of strings expected")
+        self._allowed = frozenset(value) if value else None
+        self._filter_dirty = True
+
+    def _drop_disallowed(self) -> None:
+        """Drop pending updates of types allowed_updates excludes, as Telegram never sends them."""
+        if not self._filter_dirty:
+            return
+        self._filter_dirty = False
+        allowed = self._allowed
+
+        def wanted(update: JSON) -> bool:
+            kind = _update_type(update)
+            if kind is None:
+                return True
+            return kind in allowed if allowed is not None else kind not in _OPT_IN_UPDATES
+
+        if all(wanted(u) for u in self._pending):
+            return
+        kept = [u for u in self._pending if wanted(u)]
+        self._pending.clear()
+        self._pending.extend(kept)
 
     def _send_message(self, params: JSON) -> JSON:
         cid = self._chat_id(params)
@@ -1200,24 +1766,86 @@ class BotApiServer:
     def _send_media(self, params: JSON, kind: str) -> JSON:
         cid = self._chat_id(params)
         media = params.get(kind)
-        if isinstance(media, UploadedFile):
-            fid = f"{kind}-{next(self._file_ids)}"
-            self._files[fid] = media
-        elif isinstance(media, str) and media:
-            fid = media
-        else:
+        if isinstance(media, str) and media.startswith("attach://"):
+            media = params.get(media.removeprefix("attach://"), media)
+        if not isinstance(media, UploadedFile) and not (isinstance(media, str) and media):
             raise _bad(f"there is no {kind} in the request")
         raw, text, entities = self._format(
             params, "caption", "parse_mode", "caption_entities", caption=True
         )
+        if kind == "photo":
+            self._check_photo(media, "sendPhoto")
+        fid = self._issue_file(media, kind)
         msg = self._store(cid, raw, text, entities, params, "parse_mode", kind, fid)
         return self._message_json(msg)
+
+    def _check_photo(self, media: UploadedFile | str, method: str) -> None:
+        """Telegram's checks of one photo: size and dimensions of uploads, known file_ids."""
+        if isinstance(media, UploadedFile):
+            if len(media.data) > MAX_PHOTO_BYTES:
+                raise ApiError(400, PHOTO_INVALID_DIMENSIONS)
+            size = image_size(media.data)
+            if size is None:
+                if self.strict_photos:
+                    raise ApiError(400, PHOTO_INVALID_DIMENSIONS)
+            elif not _photo_dimensions_ok(*size):
+                raise ApiError(400, PHOTO_INVALID_DIMENSIONS)
+            return
+        self.file_id_reuses[method] = self.file_id_reuses.get(method, 0) + 1
+        if media in self._issued_files:
+            return
+        # A forgotten id stands for one Telegram stopped accepting: not the bot's mistake.
+        raise ApiError(400, WRONG_FILE_ID, violation=media not in self._forgotten_files)
+
+    def _issue_file(self, media: UploadedFile | str, kind: str) -> str:
+        if isinstance(media, str):
+            return media
+        fid = f"{kind}-{next(self._file_ids)}"
+        self._files[fid] = media
+        self._issued_files.add(fid)
+        return fid
 
     def _send_photo(self, params: JSON) -> JSON:
         return self._send_media(params, "photo")
 
     def _send_document(self, params: JSON) -> JSON:
         return self._send_media(params, "document")
+
+    def _send_media_group(self, params: JSON) -> list[JSON]:
+        cid = self._chat_id(params)
+        items = params.get("media")
+        if not isinstance(items, list):
+            raise _bad("can't parse media JSON object: an array expected")
+        if not MIN_ALBUM <= len(items) <= MAX_ALBUM:
+            raise ApiError(400, WRONG_MEDIA_COUNT)
+        # Check every item before storing any, so a rejected album leaves no messages.
+        checked: list[tuple[JSON, UploadedFile | str, str, str, list[JSON]]] = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise _bad("can't parse InputMedia: an object expected")
+            if item.get("type") != "photo":
+                raise _bad(f"media type {item.get('type')!r} is not supported by this fake")
+            media = item.get("media")
+            if isinstance(media, str) and media.startswith("attach://"):
+                upload = params.get(media.removeprefix("attach://"))
+                if not isinstance(upload, UploadedFile):
+                    raise ApiError(400, WRONG_FILE_ID)
+                media = upload
+            if not isinstance(media, UploadedFile) and not (isinstance(media, str) and media):
+                raise ApiError(400, WRONG_FILE_ID)
+            raw, text, entities = self._format(
+                item, "caption", "parse_mode", "caption_entities", caption=True
+            )
+            self._check_photo(media, "sendMediaGroup")
+            checked.append((item, media, raw, text, entities))
+        group = str(next(self._media_groups))
+        out: list[JSON] = []
+        for item, media, raw, text, entities in checked:
+            fid = self._issue_file(media, "photo")
+            msg = self._store(cid, raw, text, entities, item, "parse_mode", "photo", fid)
+            msg.media_group_id = group
+            out.append(self._message_json(msg))
+        return out
 
     def _edit_message_text(self, params: JSON) -> JSON:
         msg = self._sent_message(params)
@@ -1276,7 +1904,9 @@ class BotApiServer:
             return True
         if isinstance(mid, int) and self._incoming.pop((cid, mid), None) is not None:
             return True
-        raise _bad("message to delete not found")
+        # The bot cannot know the person already deleted it.
+        violation = sent is None or not sent.deleted_by_user
+        raise ApiError(400, DELETE_NOT_FOUND, violation=violation)
 
     def _set_my_commands(self, params: JSON) -> bool:
         commands = params.get("commands")
@@ -1306,29 +1936,67 @@ class BotApiServer:
         return True
 
     def _delete_webhook(self, params: JSON) -> bool:
-        self.webhook_url = None
+        self._remove_webhook()
         if params.get("drop_pending_updates"):
-            while self._pending:
-                self._delivered = max(self._delivered, self._pending.popleft()["update_id"])
+            self._drop_pending()
         return True
+
+    def _remove_webhook(self) -> None:
+        if self.webhook_url is None:
+            return
+        self.webhook_url = None
+        self.webhook_secret = None
+        self.webhook_max_connections = DEFAULT_WEBHOOK_CONNECTIONS
+        self._cancel_webhook()
+        if self._pending:
+            # Unconfirmed updates go to getUpdates; none of them was handed out there yet.
+            self._delivered = min(u["update_id"] for u in self._pending) - 1
+
+    def _drop_pending(self) -> None:
+        while self._pending:
+            self._delivered = max(self._delivered, self._pending.popleft()["update_id"])
 
     def _set_webhook(self, params: JSON) -> bool:
         url = params.get("url")
-        self.webhook_url = url if isinstance(url, str) and url else None
+        if not isinstance(url, str) or not url:
+            self._remove_webhook()  # an empty url removes the webhook, as in Telegram
+            return True
+        secret = params.get("secret_token") or None
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _bad("secret token contains unallowed characters")
+        connections = params.get("max_connections")
+        if not isinstance(connections, int):
+            connections = DEFAULT_WEBHOOK_CONNECTIONS
+        self._set_allowed(params.get("allowed_updates"))
+        if params.get("drop_pending_updates"):
+            self._drop_pending()
+        self.webhook_url = url
+        self.webhook_secret = secret
+        self.webhook_max_connections = min(max(connections, 1), 100)
+        self._restart_webhook()
         return True
 
     def _get_webhook_info(self, _params: JSON) -> JSON:
-        return {
+        info: JSON = {
             "url": self.webhook_url or "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending),
         }
+        if self.webhook_url:
+            info["max_connections"] = self.webhook_max_connections
+            if self._allowed is not None:
+                info["allowed_updates"] = sorted(self._allowed)
+        if self._webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._webhook_error
+        return info
 
     def _get_file(self, params: JSON) -> JSON:
         fid = params.get("file_id")
         upload = self._files.get(fid) if isinstance(fid, str) else None
         if upload is None or not isinstance(fid, str):
             raise _bad("invalid file_id")
+        if fid in self._forgotten_files:
+            raise ApiError(400, "Bad Request: invalid file_id", violation=False)
         return {
             "file_id": fid,
             "file_unique_id": f"u{fid}",

@@ -1,4 +1,5 @@
-"""End-to-end harness: the real Application polling a local Bot API server, with a fake clock."""
+"""End-to-end harness: the real bot (Application, update pipeline, long polling) against a local
+Bot API server, with a fake clock."""
 
 from __future__ import annotations
 
@@ -8,12 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram import Update
-from telegram.ext import Application, TypeHandler
-
-from bot.app import build_application
+from bot.app import Runtime, build_application
+from bot.botapi.ratelimit import RateLimiter
 from bot.config import Settings
-from bot.services import SERVICES_KEY, Services
+from bot.context import BotApplication, Services
 from tests.support.botapi import FIRST_UPDATE_ID, BotApiServer, SentMessage
 
 TOKEN = "123456:TEST-token-never-real"
@@ -41,31 +40,32 @@ class FakeClock:
 @dataclass
 class BotHarness:
     server: BotApiServer
-    app: Application  # type: ignore[type-arg]
+    runtime: Runtime
     clock: FakeClock
-    processed: set[int] = field(default_factory=set)
+    handled: set[int] = field(default_factory=set)
+    first_update: int = FIRST_UPDATE_ID  # updates before this one were another bot's
+
+    @property
+    def app(self) -> BotApplication:
+        return self.runtime.app
+
+    @property
+    def services(self) -> Services:
+        return self.runtime.services
 
     async def until_processed(self) -> None:
-        """Wait until the Application has finished with every update injected so far.
-
-        A handler in the last group records each update after the real handlers ran (PTB runs
-        groups in order, even after an error), so this does not depend on timing.
-        """
+        """Wait until the bot has handled every update injected so far (done, quarantined or
+        dropped): the pipeline reports each one, so this does not depend on timing."""
         last = self.server.last_update_id
         await self.server.wait_for(
-            lambda: all(i in self.processed for i in range(FIRST_UPDATE_ID, last + 1)),
+            lambda: all(i in self.handled for i in range(self.first_update, last + 1)),
             timeout=WAIT,
         )
         await self.server.settle(quiet=0.02)
 
-    @property
-    def services(self) -> Services:
-        services: Services = self.app.bot_data[SERVICES_KEY]
-        return services
-
-    async def say(self, user_id: int, text: str) -> SentMessage:
+    async def say(self, user_id: int, text: str, **kwargs: Any) -> SentMessage:
         """Send a text (or command) as the person and return the bot's last message."""
-        self.server.send_text(user_id, text)
+        self.server.send_text(user_id, text, **kwargs)
         await self.until_processed()
         return self.server.last_message(user_id)
 
@@ -76,7 +76,7 @@ class BotHarness:
 
     async def tap(self, user_id: int, button_text: str, message: SentMessage | None = None) -> str:
         """Press an inline button (on the last message by default); returns the answer text."""
-        target = message if message is not None else self.server.last_message(user_id)
+        target = message if message is not None else self.last_with(user_id, button_text)
         query_id = self.server.press(user_id, target, button_text)
         await self.until_processed()
         answer = self.server.callback_answers.get(query_id)
@@ -86,18 +86,25 @@ class BotHarness:
     def last(self, user_id: int) -> SentMessage:
         return self.server.last_message(user_id)
 
+    def last_with(self, user_id: int, button_text: str) -> SentMessage:
+        """The latest message that carries a button with this label (else the last message)."""
+        for message in reversed(self.server.messages(user_id)):
+            if button_text in message.buttons:
+                return message
+        return self.server.last_message(user_id)
+
     def texts(self, user_id: int) -> list[str]:
         return [m.text for m in self.server.messages(user_id)]
 
 
 def make_settings(database_url: str, api_base_url: str, **extra: Any) -> Settings:
+    values: dict[str, Any] = {"rate_limit": False, **extra}
     return Settings(
-        telegram_bot_token=TOKEN,  # type: ignore[arg-type]
+        telegram_bot_token=TOKEN,
         database_url=database_url,
         telegram_api_base_url=api_base_url,
-        rate_limit=False,
-        _env_file=None,  # type: ignore[call-arg]
-        **extra,
+        _env_file=None,
+        **values,
     )
 
 
@@ -107,35 +114,33 @@ async def running_bot(
     clock: FakeClock | None = None,
     *,
     start_dispatcher: bool = False,
+    server: BotApiServer | None = None,
+    rate_limiter: RateLimiter | None = None,
     **settings: Any,
 ) -> AsyncIterator[BotHarness]:
-    """The bot on a fresh local server; the dispatcher job is off unless asked for (tests run
-    passes themselves with the fake clock)."""
+    """The bot on a local server (a fresh one unless given); the repeating jobs are off unless
+    asked for (tests run dispatcher passes themselves with the fake clock)."""
     clock = clock or FakeClock()
-    async with BotApiServer() as server:
-        harness_processed: set[int] = set()
-
-        async def mark_processed(update: Update, _context: object) -> None:
-            harness_processed.add(update.update_id)
-
-        app = build_application(
-            make_settings(database_url, server.base_url, **settings),
+    own_server = server is None
+    api = server or BotApiServer()
+    if own_server:
+        await api.start()
+    try:
+        app, services = build_application(
+            make_settings(database_url, api.base_url, **settings),
             clock=clock,
-            start_dispatcher=start_dispatcher,
+            rate_limiter=rate_limiter,
         )
-        app.add_handler(TypeHandler(Update, mark_processed), group=99)
-        await app.initialize()
-        if app.post_init is not None:
-            await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        runtime = Runtime.create(app, services)
+        first = max(FIRST_UPDATE_ID, api.last_update_id + 1)
+        harness = BotHarness(api, runtime, clock, first_update=first)
+        runtime.pipeline.on_handled = harness.handled.add
+        await runtime.start(poll=True, jobs=start_dispatcher)
         try:
-            yield BotHarness(server, app, clock, harness_processed)
-            assert server.violations == [], server.violations
+            yield harness
+            assert api.violations == [], api.violations
         finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
-            if app.post_shutdown is not None:
-                await app.post_shutdown(app)
+            await runtime.stop(grace=5.0)
+    finally:
+        if own_server:
+            await api.stop()

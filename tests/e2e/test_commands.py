@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func, select
 
-from db.models import DailySession, Patient, PatientStatus, SafetyEvent, SymptomReport
+from bot.domain.program import PatientStatus
+from db.models import DailySession, Patient, SafetyEvent, SymptomReport
+from tests.e2e.test_course import check_in, exercises_in, routine_text
+from tests.e2e.test_onboarding import USER, onboard, patient
 from tests.support.harness import BotHarness, running_bot
-from tests.test_e2e_course import check_in, exercises_in, routine_text
-from tests.test_e2e_onboarding import USER, onboard, patient
 
 OTHER = 2002
 
@@ -45,7 +46,7 @@ async def test_pause_for_days_then_resume(database_url: str) -> None:
     async with running_bot(database_url, start_dispatcher=False) as bot:
         await onboard(bot)
         reply = await bot.say(USER, "/pause 3")
-        assert "paused until" in reply.text
+        assert "paused for 3 days, until Thursday 5 March" in reply.text
         row = await patient(bot)
         assert row is not None
         assert row.status == PatientStatus.PAUSED

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.botapi import BotApiServer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "424242:process-test-token-SECRET"
 
 

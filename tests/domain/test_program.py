@@ -14,12 +14,13 @@ from bot.domain.program import (
     DayOutcome,
     Exclusion,
     ExclusionReason,
+    PatientStatus,
     ProgramAction,
     ProgramState,
-    ProgramStatus,
     Reset,
     Resume,
     RoutineOutcome,
+    pause,
     plan_day,
     record_day,
     replay,
@@ -68,7 +69,7 @@ def test_good_days_add_one_exercise_each_then_the_full_routine_continues() -> No
         DayOutcome(RoutineOutcome.NO_ANSWER, None),
         DayOutcome(RoutineOutcome.SKIPPED, None),
         DayOutcome(DONE, None),  # no check-in answered: nothing is known, nothing advances
-        DayOutcome(RoutineOutcome.STOPPED_EARLY, CONTINUE),
+        DayOutcome(RoutineOutcome.STOPPED, CONTINUE),
         DayOutcome(DONE, HOLD),
     ],
 )
@@ -89,7 +90,7 @@ def test_a_skipped_day_repeats_the_same_routine_under_the_same_day_number() -> N
 def test_practice_days_count_done_and_stopped_early() -> None:
     state = start_program()
     state = record_day(state, DayOutcome(DONE, HOLD))
-    state = record_day(state, DayOutcome(RoutineOutcome.STOPPED_EARLY, HOLD))
+    state = record_day(state, DayOutcome(RoutineOutcome.STOPPED, HOLD))
     state = record_day(state, DayOutcome(RoutineOutcome.NO_ANSWER, None))
     assert state.day == 3
 
@@ -141,10 +142,14 @@ def test_when_everything_is_excluded_nothing_is_left() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "status"),
-    [(ActionKind.PAUSE, ProgramStatus.PAUSED), (ActionKind.SAFETY_HOLD, ProgramStatus.SAFETY_HOLD)],
+    # SOON (PAUSE) and EMERGENCY/URGENT (SAFETY_HOLD) both wait for the release step.
+    [
+        (ActionKind.PAUSE, PatientStatus.SAFETY_HOLD),
+        (ActionKind.SAFETY_HOLD, PatientStatus.SAFETY_HOLD),
+    ],
 )
 def test_pause_and_safety_hold_stop_routines_until_resumed(
-    kind: ActionKind, status: ProgramStatus
+    kind: ActionKind, status: PatientStatus
 ) -> None:
     state = replay([GOOD_DAY, DayOutcome(DONE, ProgramAction(kind))])
     assert state.status is status
@@ -159,20 +164,40 @@ def test_pause_and_safety_hold_stop_routines_until_resumed(
 def test_a_pause_cannot_soften_a_safety_hold() -> None:
     state = record_day(start_program(), DayOutcome(DONE, ProgramAction(ActionKind.SAFETY_HOLD)))
     state = record_day(state, DayOutcome(RoutineOutcome.SKIPPED, ProgramAction(ActionKind.PAUSE)))
-    assert state.status is ProgramStatus.SAFETY_HOLD
+    assert state.status is PatientStatus.SAFETY_HOLD
+
+
+def test_a_person_pauses_and_resumes_but_never_softens_a_hold() -> None:
+    state = record_day(start_program(), GOOD_DAY)
+    paused = pause(state)
+    assert paused.status is PatientStatus.PAUSED
+    assert not plan_day(paused).sends_routine
+    assert resume(paused).status is PatientStatus.ACTIVE
+    held = record_day(state, DayOutcome(DONE, ProgramAction(ActionKind.SAFETY_HOLD)))
+    assert pause(held) == held
+
+
+def test_the_status_is_not_stored_in_the_json() -> None:
+    state = replay([DayOutcome(DONE, ProgramAction(ActionKind.PAUSE))])
+    data = state.to_json()
+    assert "status" not in data
+    assert ProgramState.from_json(data, state.status) == state
+    # Version 1 kept the status too; it is read and the status column wins.
+    old = {**data, "v": 1, "status": "paused"}
+    assert ProgramState.from_json(old, PatientStatus.ACTIVE).status is PatientStatus.ACTIVE
 
 
 def test_reset_starts_again_at_day_one_with_no_exclusions() -> None:
     state = replay([GOOD_DAY, GOOD_DAY, DayOutcome(DONE, exclude(3)), Reset()])
     assert state == start_program()
     state = replay([DayOutcome(DONE, ProgramAction(ActionKind.PAUSE)), Resume()])
-    assert state.status is ProgramStatus.ACTIVE
+    assert state.status is PatientStatus.ACTIVE
 
 
 def test_json_round_trip() -> None:
     state = replay([GOOD_DAY, GOOD_DAY, DayOutcome(DONE, exclude(3)), GOOD_DAY])
     data = state.to_json()
-    assert ProgramState.from_json(data) == state
+    assert ProgramState.from_json(data, state.status) == state
     assert data["excluded"] == [[3, "worse_after_adding"], [4, "needs_sliders"]]
 
 
@@ -181,7 +206,7 @@ def test_json_round_trip() -> None:
     [
         {},
         {
-            "v": 2,
+            "v": 9,
             "day": 1,
             "unlocked": [1],
             "new": 1,
@@ -243,15 +268,7 @@ def test_json_round_trip() -> None:
             "holding": "no",
             "status": "active",
         },
-        {
-            "v": 1,
-            "day": 1,
-            "unlocked": [1],
-            "new": 1,
-            "excluded": [],
-            "holding": False,
-            "status": "sleeping",
-        },
+        {"v": 3, "day": 1, "unlocked": [1], "new": 1, "excluded": [], "holding": False},
     ],
 )
 def test_from_json_rejects_malformed_state(data: dict[str, object]) -> None:
@@ -295,8 +312,8 @@ def test_progression_invariants(history: list[DayOutcome | Resume]) -> None:
             # Advance only on a done routine with a check-in that was not worse.
             assert event.routine is RoutineOutcome.DONE
             assert event.action is not None and event.action.kind is ActionKind.CONTINUE
-            assert before.status is ProgramStatus.ACTIVE
+            assert before.status is PatientStatus.ACTIVE
             # Exercise 4 only after 2 and 3 were introduced and are not excluded.
             if 4 in added:
                 assert {2, 3} <= set(state.unlocked) and not {2, 3} & state.excluded_ids
-        assert ProgramState.from_json(state.to_json()) == state
+        assert ProgramState.from_json(state.to_json(), state.status) == state

@@ -9,17 +9,16 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram.ext import Application
-
 from bot.app import build_application
-from bot.dispatcher import DispatchReport, dispatch_once
-from bot.domain.program import start_program
+from bot.botapi.ratelimit import RateLimiter
+from bot.context import BotApplication, Services
+from bot.domain.program import PatientStatus, start_program
 from bot.domain.timing import first_send_at
-from bot.ratelimit import RateLimiter
-from bot.services import SERVICES_KEY, Services
+from bot.rendering.i18n import texts_for
+from bot.usecases.morning import DispatchReport, dispatch_once
 from db import repo
 from db.migrate import upgrade
-from db.models import DailySession, Patient, PatientStatus
+from db.models import DailySession, Patient
 from tests.support.botapi import BotApiServer, SentMessage
 from tests.support.harness import FakeClock, make_settings
 
@@ -27,7 +26,7 @@ from tests.support.harness import FakeClock, make_settings
 @dataclass
 class Env:
     server: BotApiServer
-    app: Application  # type: ignore[type-arg]
+    app: BotApplication
     services: Services
     clock: FakeClock
     sleeps: list[float] = field(default_factory=list)
@@ -38,16 +37,12 @@ class Env:
         return await dispatch_once(self.app.bot, self.services, self.clock())
 
     def text(self, key: str, **params: object) -> str:
-        return self.services.content.catalogue.text(key, **params)
+        return texts_for("en").t(key, **params)
 
     def routines(self, chat_id: int) -> list[SentMessage]:
         """The routine messages a chat received (the ones carrying Done / Not today / Stop)."""
         nudge = self.text("dispatch.nudge")
-        return [
-            m
-            for m in self.server.messages(chat_id)
-            if len(m.callback_data) == 3 and m.html != nudge
-        ]
+        return [m for m in self.server.messages(chat_id) if "Done" in m.buttons and m.html != nudge]
 
     def nudges(self, chat_id: int) -> list[SentMessage]:
         nudge = self.text("dispatch.nudge")
@@ -69,13 +64,13 @@ class Env:
         *,
         zone: str = "Europe/Paris",
         at: time = time(8, 0),
-        status: str = PatientStatus.ACTIVE,
+        status: PatientStatus = PatientStatus.ACTIVE,
         **fields: Any,
     ) -> int:
         """An active person set up now, as onboarding would leave them."""
         now = self.clock()
         async with self.services.sessions() as db, db.begin():
-            person = repo.new_patient(db, user_id, user_id, now)
+            person = repo.new_patient(db, user_id, user_id, now, "en")
             person.status = status
             person.time_zone = zone
             person.reminder_time = at
@@ -102,13 +97,11 @@ async def dispatch_env(
 
     limiter = RateLimiter(enabled=False, sleep=fake_sleep, jitter=lambda: 0.0)
     async with BotApiServer(record_requests=False) as server:
-        app = build_application(
+        app, services = build_application(
             make_settings(database_url, server.base_url, **settings),
             clock=clock,
-            start_dispatcher=False,
             rate_limiter=limiter,
         )
-        services: Services = app.bot_data[SERVICES_KEY]
         await upgrade(services.engine)
         try:
             async with app:

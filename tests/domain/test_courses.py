@@ -9,11 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.content import load_content
 from bot.domain.program import (
     DayOutcome,
+    PatientStatus,
     ProgramState,
-    ProgramStatus,
     RoutineOutcome,
     plan_day,
     record_day,
@@ -30,7 +29,9 @@ from bot.domain.safety import (
     Verdict,
     assess,
 )
-from bot.rendering import render_routine, render_verdict
+from bot.rendering.i18n import texts_for
+from bot.rendering.program import render_routine
+from bot.rendering.verdicts import render_verdict
 
 ZONE = ZoneInfo("Europe/London")
 FIRST_DAY = date(2025, 3, 24)  # British Summer Time starts on day 7 (30 March)
@@ -75,7 +76,7 @@ def at(day: int, hour: int) -> datetime:
 
 
 def run(script: Callable[[int], Today]) -> Course:
-    content = load_content()
+    content = texts_for("en")
     course = Course()
     for number in range(1, DAYS + 1):
         today = script(number)
@@ -93,7 +94,7 @@ def run(script: Callable[[int], Today]) -> Course:
         if today.stop is not None:
             exercise, cause, settled = today.stop
             report: CheckIn | StoppedEarly = StoppedEarly(evening, exercise, cause, settled)
-            outcome = RoutineOutcome.STOPPED_EARLY
+            outcome = RoutineOutcome.STOPPED
         elif today.ratings is not None:
             report = CheckIn(evening, today.ratings, today.signals, plan.day, plan.new)
             outcome = today.routine
@@ -209,10 +210,10 @@ def test_stop_signal_on_day_nine() -> None:
         (10, 19, (), None),  # safety hold: no routine is sent
         (20, 35, ALL, GOOD),
     )
-    assert course.plans[9].status is ProgramStatus.SAFETY_HOLD
+    assert course.plans[9].status is PatientStatus.SAFETY_HOLD
     verdict = course.verdicts[8]
     assert verdict is not None
-    text = render_verdict(verdict, load_content(), zone="Europe/London")
+    text = render_verdict(verdict, texts_for("en"), zone="Europe/London")
     assert text.startswith("<b>Stop all exercise now")
     assert "<b>999</b>" in text
 
@@ -256,7 +257,7 @@ def test_worse_twice_in_a_row() -> None:
         (13, 21, (1, 2, 5), N),
         (22, 35, (1, 2, 5), R),
     )
-    assert course.plans[4].status is ProgramStatus.PAUSED
+    assert course.plans[4].status is PatientStatus.SAFETY_HOLD
     assert plan_day(course.plans[11]).holding  # after a pause, nothing new on the first day
 
 
@@ -272,7 +273,7 @@ def test_no_improvement_for_three_weeks() -> None:
     )
     verdict = course.verdicts[21]
     assert verdict is not None
-    assert "doctor or physiotherapist" in render_verdict(verdict, load_content())
+    assert "doctor or physiotherapist" in render_verdict(verdict, texts_for("en"))
 
 
 @pytest.mark.parametrize("skipped", [RoutineOutcome.SKIPPED, RoutineOutcome.NO_ANSWER])

@@ -22,6 +22,7 @@ from bot.domain.timing import (
     next_send_at,
     nudge_at,
     resume_send_at,
+    weekly_send_at,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -487,3 +488,29 @@ def test_a_whole_year_of_sends_in_each_named_zone() -> None:
         for reminder in (time(0), time(2, 30), time(8), time(23, 30)):
             sends = chain(reminder, zone, utc(2025, 12, 31, 12), 366)
             check_one_send_per_day(sends, reminder, zone)
+
+
+# --- The weekly look back ------------------------------------------------------------------------
+
+
+def test_weekly_send_is_the_next_chosen_weekday_at_the_reminder_time() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    monday_7 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # Monday 07:00 in Paris
+    # Monday at 08:00 Paris: later the same day.
+    assert weekly_send_at(0, time(8, 0), paris, monday_7) == datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    # Sunday: six days later.
+    assert weekly_send_at(6, time(8, 0), paris, monday_7) == datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
+    # Just after Monday's send: next Monday.
+    after = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    assert weekly_send_at(0, time(8, 0), paris, after) == datetime(2026, 3, 9, 7, 0, tzinfo=UTC)
+
+
+def test_weekly_send_keeps_the_local_time_across_dst() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    # Sunday 22 March 08:00 CET, then Sunday 29 March (the clocks go forward that night): 08:00
+    # CEST, an hour earlier in UTC; exactly one a week.
+    first = weekly_send_at(6, time(8, 0), paris, datetime(2026, 3, 20, tzinfo=UTC))
+    assert first == datetime(2026, 3, 22, 7, 0, tzinfo=UTC)
+    second = weekly_send_at(6, time(8, 0), paris, first)
+    assert second == datetime(2026, 3, 29, 6, 0, tzinfo=UTC)
+    assert weekly_send_at(6, time(8, 0), paris, second) == datetime(2026, 4, 5, 6, 0, tzinfo=UTC)

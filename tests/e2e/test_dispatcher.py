@@ -3,28 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.dispatcher import JOB_NAME, LEASE, Skip, dispatch_once
-from bot.domain.program import ProgramStatus, start_program
+from bot.app import Runtime
+from bot.domain.program import PatientStatus, RoutineOutcome, start_program
 from bot.domain.timing import resume_send_at
-from bot.handlers.reminders import reminders_text
+from bot.handlers.jobs import JOB_NAME, schedule_jobs
+from bot.usecases import conversation
+from bot.usecases.morning import LEASE, Skip, dispatch_once
+from bot.usecases.turn import Event
 from db import dispatch as q
 from db import repo
-from db.models import DailySession, PatientStatus, SessionOutcome
-from tests.dispatch_support import dispatch_env, local
+from db.models import DailySession, Patient
+from tests.support.dispatch import dispatch_env, local
 from tests.support.harness import FakeClock
 
 PARIS = "Europe/Paris"
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- DST time travel
@@ -171,7 +173,7 @@ async def test_crash_after_claim_resends_once_after_the_lease(database_url: str)
             claimed = await q.claim_due(db, at, at + LEASE, 10)
             assert [c.id for c in claimed] == [pid]
             inserted = await q.insert_sessions(db, [q.NewSession(pid, 1, day, 1, (1,), 1, at)])
-        report = await env.dispatch(at + timedelta(minutes=5))
+        report = await env.dispatch(at + timedelta(minutes=1))
         assert report.claimed == 0  # still leased
         report = await env.dispatch(at + LEASE + timedelta(minutes=1))
         assert report.routines == 1
@@ -188,7 +190,7 @@ async def test_already_sent_today_by_today_command(database_url: str) -> None:
     async with dispatch_env(database_url, FakeClock(local(day, time(7, 0), PARIS))) as env:
         pid = await env.add_person(1)
         async with env.services.sessions() as db, db.begin():
-            person = await repo.get_patient_by_id(db, pid)
+            person = await db.get(Patient, pid)
             assert person is not None
             repo.add_session(db, person, day, 1, [1], 1, env.clock())  # what /today does
         report = await env.dispatch(local(day, time(8, 0), PARIS))
@@ -212,9 +214,9 @@ async def test_statuses_are_skipped(database_url: str) -> None:
         assert report.routines == 1
         assert report.skipped == {
             Skip.SAFETY_HOLD.value: 1,
-            Skip.INACTIVE.value: 1,
+            Skip.BLOCKED.value: 1,
             Skip.PAUSED.value: 1,
-            Skip.NOT_ACTIVE.value: 1,
+            Skip.ONBOARDING.value: 1,
         }
         for chat in (1, 2, 3, 4):
             assert env.server.messages(chat) == []
@@ -234,7 +236,7 @@ async def test_statuses_are_skipped(database_url: str) -> None:
 async def test_pause_ends_with_a_welcome_back(database_url: str) -> None:
     day = date(2026, 3, 10)
     until = day + timedelta(days=3)
-    paused_state = replace(start_program(), status=ProgramStatus.PAUSED).to_json()
+    paused_state = start_program().to_json()
     async with dispatch_env(database_url, FakeClock(local(day, time(7, 0), PARIS))) as env:
         pid = await env.add_person(
             1,
@@ -254,7 +256,6 @@ async def test_pause_ends_with_a_welcome_back(database_url: str) -> None:
         person = await env.patient(pid)
         assert person.status == PatientStatus.ACTIVE
         assert person.paused_until is None
-        assert person.program_state["status"] == ProgramStatus.ACTIVE.value
         report = await env.dispatch(local(until + timedelta(1), time(8, 0), PARIS))
         assert (report.routines, report.welcome_backs) == (1, 0)
 
@@ -291,7 +292,7 @@ async def test_forbidden_marks_inactive_and_spares_the_others(database_url: str)
         env.server.forbid_chat(3)
         report = await env.dispatch(utc(2026, 3, 2, 8, 0))
         assert report.routines == 4
-        assert report.skipped == {Skip.FORBIDDEN.value: 1}
+        assert report.skipped == {Skip.CHAT_GONE.value: 1}
         assert env.sleeps == []  # no retry for Forbidden
         blocked = await env.patient(ids[2])
         assert blocked.blocked_at == utc(2026, 3, 2, 8, 0)
@@ -301,7 +302,7 @@ async def test_forbidden_marks_inactive_and_spares_the_others(database_url: str)
             assert len(await env.sessions(ids[i])) == 1
         report = await env.dispatch(utc(2026, 3, 3, 8, 0))
         assert report.routines == 4
-        assert report.skipped == {Skip.INACTIVE.value: 1}
+        assert report.skipped == {Skip.BLOCKED.value: 1}
 
 
 async def test_other_failures_are_retried_later_not_lost(database_url: str) -> None:
@@ -332,7 +333,9 @@ async def test_nudge_after_three_hours_once(database_url: str) -> None:
         assert report.nudges == 1
         (nudge,) = env.nudges(1)
         session = (await env.sessions(pid))[0]
-        assert nudge.callback_data == [f"r|{session.id}|{v}" for v in ("done", "skip", "stop")]
+        assert nudge.callback_data == [
+            f"r|{session.id}|{v}" for v in ("done", "skipped", "stopped")
+        ]
         assert session.nudged_at == local(day, time(11, 0), PARIS)
         report = await env.dispatch(local(day, time(12, 0), PARIS))
         assert (report.claimed, report.nudges) == (0, 0)
@@ -345,7 +348,7 @@ async def test_no_nudge_once_answered(database_url: str) -> None:
         await env.dispatch(local(day, time(8, 0), PARIS))
         session = (await env.sessions(pid))[0]
         async with env.services.sessions() as db, db.begin():
-            await repo.record_outcome(db, session.id, SessionOutcome.DONE, env.clock())
+            await repo.record_outcome(db, session.id, RoutineOutcome.DONE, env.clock())
         report = await env.dispatch(local(day, time(11, 0), PARIS))
         assert report.nudges == 0
         assert env.nudges(1) == []
@@ -368,26 +371,30 @@ async def test_nudge_never_after_21(database_url: str) -> None:
         assert env.nudges(2) == []
 
 
+async def reminders(env: object, user: int, args: str | None) -> str:
+    """/reminders as a use case, offline: the text it answers."""
+    services = env.services  # type: ignore[attr-defined]
+    response = await conversation.on_command(services, Event(user, user), "reminders", args)
+    return "\n".join(reply.text for reply in response.replies)
+
+
 async def test_reminders_off_means_no_nudge(database_url: str) -> None:
     day = date(2026, 3, 10)
     async with dispatch_env(database_url, FakeClock(local(day, time(7, 0), PARIS))) as env:
         pid = await env.add_person(1)
-        svc = env.services
-        assert await reminders_text(svc, 1, []) == (
-            f"{env.text('dispatch.reminders_status_on')}\n\n{env.text('dispatch.reminders_usage')}"
+        assert await reminders(env, 1, None) == (
+            f"{env.text('dispatch.reminders_status_on')}\n{env.text('dispatch.reminders_usage')}"
         )
-        assert await reminders_text(svc, 1, ["off"]) == env.text("dispatch.reminders_off")
+        assert await reminders(env, 1, "off") == env.text("dispatch.reminders_off")
         await env.dispatch(local(day, time(8, 0), PARIS))
         assert (await env.patient(pid)).nudge_at is None
         await env.dispatch(local(day, time(11, 0), PARIS))
         assert env.nudges(1) == []
-        assert await reminders_text(svc, 1, ["ON"]) == env.text(
-            "dispatch.reminders_on", latest="21:00"
-        )
+        assert await reminders(env, 1, "ON") == env.text("dispatch.reminders_on", latest="21:00")
         await env.dispatch(local(day + timedelta(1), time(8, 0), PARIS))
         await env.dispatch(local(day + timedelta(1), time(11, 0), PARIS))
         assert len(env.nudges(1)) == 1
-        assert await reminders_text(svc, 999, ["on"]) == env.text("dispatch.reminders_not_set_up")
+        assert await reminders(env, 999, "on") == env.text("errors.not_started")
 
 
 async def test_turning_reminders_off_drops_a_planned_nudge(database_url: str) -> None:
@@ -395,7 +402,7 @@ async def test_turning_reminders_off_drops_a_planned_nudge(database_url: str) ->
     async with dispatch_env(database_url, FakeClock(local(day, time(7, 0), PARIS))) as env:
         await env.add_person(1)
         await env.dispatch(local(day, time(8, 0), PARIS))
-        await reminders_text(env.services, 1, ["off"])
+        await reminders(env, 1, "off")
         report = await env.dispatch(local(day, time(11, 0), PARIS))
         assert (report.claimed, report.nudges) == (0, 0)
 
@@ -414,7 +421,7 @@ async def test_two_dispatchers_race_each_person_gets_one(database_url: str) -> N
         people = 1000
         async with first.services.sessions() as db, db.begin():
             for chat in range(1, people + 1):
-                person = repo.new_patient(db, chat, chat, now)
+                person = repo.new_patient(db, chat, chat, now, "en")
                 person.status = PatientStatus.ACTIVE
                 person.time_zone = "UTC"
                 person.reminder_time = time(8, 0)
@@ -443,16 +450,14 @@ async def test_two_dispatchers_race_each_person_gets_one(database_url: str) -> N
 
 
 async def test_one_repeating_job_whatever_the_number_of_people(database_url: str) -> None:
-    from bot.app import build_application
-    from tests.support.harness import make_settings
-
-    app = build_application(make_settings(database_url, "http://127.0.0.1:9/bot"))
-    assert app.job_queue is not None
-    jobs = app.job_queue.jobs()
-    assert [job.name for job in jobs] == [JOB_NAME]
-    assert jobs[0].trigger.interval.total_seconds() <= 30  # type: ignore[attr-defined]
-    off = build_application(
-        make_settings(database_url, "http://127.0.0.1:9/bot"), start_dispatcher=False
-    )
-    assert off.job_queue is not None
-    assert off.job_queue.jobs() == ()
+    async with dispatch_env(database_url) as env:
+        for chat in range(1, 51):
+            await env.add_person(chat, zone="UTC")
+        runtime = Runtime.create(env.app, env.services)
+        state = schedule_jobs(env.app, runtime.pipeline, asyncio.Event())
+        names = [job.name for job in state.jobs]
+        assert names.count(JOB_NAME) == 1
+        dispatcher = next(job for job in state.jobs if job.name == JOB_NAME)
+        assert dispatcher.trigger.interval.total_seconds() <= 30  # type: ignore[attr-defined]
+        # No job per person: the same few jobs for 50 people as for none.
+        assert len(names) <= 4

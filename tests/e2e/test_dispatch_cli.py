@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime, time
 
 from bot.cli import main
-from tests.dispatch_support import dispatch_env
+from tests.support.dispatch import dispatch_env
 from tests.support.harness import TOKEN, FakeClock
 
 
@@ -50,6 +50,6 @@ async def test_one_pass_prints_the_report(database_url: str, tmp_path: object) -
         assert "Routines sent: 1 (0 after a pause)" in lines
         assert "Nudges sent: 0" in lines
         assert "Skipped: 1" in lines
-        assert "  inactive: 1" in lines
+        assert "  blocked: 1" in lines
         assert len(env.routines(1)) == 1
         assert env.server.messages(2) == []

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, time
 
 from sqlalchemy import select
 
-from db.models import Patient, PatientStatus, SafetyEvent
+from bot.domain.program import PatientStatus
+from db.models import Patient, SafetyEvent, SymptomReport
 from tests.support.harness import BotHarness, running_bot
 
 USER = 1001
@@ -17,6 +18,7 @@ async def onboard(bot: BotHarness, user: int = USER, *, start: str = "Start now"
     """Walk one person through onboarding with mild symptoms, in Paris, at 08:00."""
     await bot.say(user, "/start")
     await bot.tap(user, "Yes, store my answers")
+    await bot.tap(user, "2 to 6 weeks")
     await bot.tap(user, "None of these")
     for value in ("5", "2", "3"):
         await bot.tap(user, value)
@@ -59,7 +61,7 @@ async def test_full_onboarding_then_day_one(database_url: str) -> None:
         assert "Day 1" in routine.text
         assert "Lumbar extension" in routine.text or "1." in routine.text
         assert "You may stop any exercise that hurts." in routine.text
-        assert routine.buttons == ["Done", "Not today", "Had to stop"]
+        assert routine.buttons == ["Done", "Not today", "Had to stop", "Show me how: 1"]
         row = await patient(bot)
         assert row is not None
         assert row.status == PatientStatus.ACTIVE
@@ -80,19 +82,32 @@ async def test_declining_consent_stores_nothing(database_url: str) -> None:
         assert "/start" in reply.text
 
 
-async def test_emergency_at_screening_starts_no_program(database_url: str) -> None:
+async def _to_screening(bot: BotHarness) -> None:
+    await bot.say(USER, "/start")
+    await bot.tap(USER, "Yes, store my answers")
+    await bot.tap(USER, "Less than 2 weeks")
+
+
+async def test_emergency_at_screening_is_confirmed_then_holds(database_url: str) -> None:
     async with running_bot(database_url, start_dispatcher=False) as bot:
-        await bot.say(USER, "/start")
-        await bot.tap(USER, "Yes, store my answers")
+        await _to_screening(bot)
         await bot.tap(USER, "Bladder changes")
         await bot.tap(USER, "Continue")
+        confirm = bot.last(USER)
+        # The ticked sign in full words, and "Is that right?" before any advice.
+        assert "You cannot pee" in confirm.text or "cannot pee" in confirm.text
+        assert "Is that right?" in confirm.text
+        assert confirm.buttons == ["Yes, that is right", "I tapped one by mistake"]
+        await bot.tap(USER, "Yes, that is right")
         advice = bot.last(USER)
         assert "emergency" in advice.text.lower()
-        assert "112" in advice.text or "999" in advice.text
-        assert advice.buttons == ["A health professional has seen me and agreed I can continue"]
+        assert "112" in advice.text  # the default zone is UTC: unknown country, common numbers
+        # Nothing on the advice restarts exercise.
+        assert advice.buttons == ["I am getting help now"]
         row = await patient(bot)
         assert row is not None
         assert row.status == PatientStatus.SAFETY_HOLD
+        assert row.hold_tier == "emergency"
         assert row.next_send_at is None
         refused = await bot.say(USER, "/today")
         assert refused.text == advice.text  # the same advice, unchanged
@@ -101,24 +116,62 @@ async def test_emergency_at_screening_starts_no_program(database_url: str) -> No
         assert [e.tier for e in events] == ["emergency"]
 
 
-async def test_soon_item_needs_confirmation_before_start(database_url: str) -> None:
+async def test_a_slip_of_the_finger_goes_back_to_the_list(database_url: str) -> None:
     async with running_bot(database_url, start_dispatcher=False) as bot:
-        await bot.say(USER, "/start")
-        await bot.tap(USER, "Yes, store my answers")
+        await _to_screening(bot)
+        await bot.tap(USER, "Bowel changes")
+        await bot.tap(USER, "Continue")
+        await bot.tap(USER, "I tapped one by mistake")
+        listing = bot.last(USER)
+        assert "✓ Bowel changes" in listing.buttons
+        await bot.tap(USER, "✓ Bowel changes")
+        await bot.tap(USER, "None of these")
+        assert "none of the warning signs" in "\n".join(bot.texts(USER)).lower()
+        assert "How strong is your pain" in bot.last(USER).text
+        row = await patient(bot)
+        assert row is not None
+        assert row.status == PatientStatus.ONBOARDING
+        async with bot.services.sessions() as db:
+            assert (await db.execute(select(SafetyEvent))).scalars().all() == []
+
+
+async def test_soon_item_at_screening_is_released_by_the_checked_step(database_url: str) -> None:
+    """A SOON sign at screening: no program until a professional agreed; /resume asks that and
+    the stop signals again, then onboarding goes on (the hold that began at screening)."""
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        await _to_screening(bot)
         await bot.tap(USER, "Constant or night pain")
         await bot.tap(USER, "Continue")
-        assert bot.last(USER).buttons[1] == "I will do that first"
-        await bot.tap(USER, "I will do that first")
-        assert "send /start" in bot.last(USER).text
-        await bot.say(USER, "/start")
-        await bot.tap(USER, "I have seen a professional, and they agreed I can start")
+        advice = bot.last(USER)
+        assert "before doing the exercises" in advice.text
+        assert "send /resume" in advice.text
+        assert advice.buttons == []
+        status = await bot.say(USER, "/status")
+        assert "finish setting up" in status.text or "/resume" in status.text
+        question = await bot.say(USER, "/resume")
+        assert "agreed that you may start these exercises" in question.text
+        await bot.tap(USER, "Yes, I was seen and they agreed")
+        assert "Right now, do you have any of these?" in bot.last(USER).text
+        await bot.tap(USER, "None of these")
+        texts = "\n".join(bot.texts(USER))
+        assert "Let us set up your program" in texts
         assert "How strong is your pain" in bot.last(USER).text
+        row = await patient(bot)
+        assert row is not None
+        assert row.status == PatientStatus.ONBOARDING
+        assert row.hold_tier is None
+        async with bot.services.sessions() as db:
+            events = (await db.execute(select(SafetyEvent))).scalars().all()
+            reports = (await db.execute(select(SymptomReport))).scalars().all()
+        assert [(e.tier, e.acknowledged_at is not None) for e in events] == [("soon", True)]
+        assert [r.kind for r in reports] == ["screening", "rescreen"]
 
 
 async def test_time_zone_by_location_and_by_local_time(database_url: str) -> None:
     async with running_bot(database_url, start_dispatcher=False) as bot:
         await bot.say(USER, "/start")
         await bot.tap(USER, "Yes, store my answers")
+        await bot.tap(USER, "Less than 2 weeks")
         await bot.tap(USER, "None of these")
         for value in ("5", "2", "3"):
             await bot.tap(USER, value)

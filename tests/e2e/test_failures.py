@@ -1,5 +1,5 @@
-"""Races and failures: two presses at once record one answer; an unexpected error is told
-kindly, answers the button, and loses nothing."""
+"""Races and failures: two presses at once record one answer; an unexpected error is retried,
+then quarantined, told kindly, answers the button once, and loses nothing."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot.callbacks import decode
-from bot.usecases import commands, conversation
-from bot.usecases.conversation import Sender
+from bot.botapi.callbacks import decode
+from bot.logs import PrivateFormatter
+from bot.usecases import conversation, routine
+from bot.usecases.turn import Event
 from db.models import DailySession
+from tests.e2e.test_onboarding import USER, onboard
 from tests.support.harness import running_bot
-from tests.test_e2e_onboarding import USER, onboard
 
 
 async def test_two_racing_presses_record_one_answer(database_url: str) -> None:
@@ -22,7 +23,7 @@ async def test_two_racing_presses_record_one_answer(database_url: str) -> None:
         routine = bot.last(USER)
         done, skip = routine.callback_data[0], routine.callback_data[1]
         assert decode(done) is not None
-        who = Sender(USER, USER)
+        who = Event(USER, USER)
         results = await asyncio.gather(
             conversation.on_button(bot.services, who, routine.message_id, done),
             conversation.on_button(bot.services, who, routine.message_id, skip),
@@ -40,22 +41,27 @@ async def test_two_racing_presses_record_one_answer(database_url: str) -> None:
 async def test_unexpected_error_is_told_kindly_and_changes_nothing(
     database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # The production formatter: tracebacks without the exception's message.
+    caplog.handler.setFormatter(PrivateFormatter("%(message)s", personal=False, secrets=[]))
     async with running_bot(database_url, start_dispatcher=False) as bot:
         await onboard(bot)
-        routine = bot.last(USER)
+        message = bot.last(USER)
 
         async def broken(*_args: object, **_kwargs: object) -> None:
             raise RuntimeError("boom")
 
-        monkeypatch.setattr(commands, "on_routine_button", broken)
-        query = bot.server.press(USER, routine, "Done")
+        monkeypatch.setattr(routine, "_record", broken)
+        query = bot.server.press(USER, message, "Done")
         await bot.until_processed()
         assert query in bot.server.callback_answers  # answered exactly once, even so
         assert "Nothing you told me was lost" in bot.last(USER).text
         async with bot.services.sessions() as db:
             outcomes = list((await db.execute(select(DailySession.outcome))).scalars())
         assert outcomes == [None]
-        assert "boom" in caplog.text
+        # The error class is logged, with its traceback, but never its message (it may quote
+        # what the person typed).
+        assert "RuntimeError" in caplog.text
+        assert "RuntimeError: boom" not in caplog.text
         monkeypatch.undo()
-        await bot.tap(USER, "Done", message=routine)
+        await bot.tap(USER, "Done", message=message)
         assert "How strong is your pain" in bot.last(USER).text

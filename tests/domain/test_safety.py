@@ -23,7 +23,9 @@ from bot.domain.safety import (
     StopCause,
     StoppedEarly,
     Tier,
+    SignalChoice,
     assess,
+    choose_signal,
     compare,
     fell_meaningfully,
     rose_meaningfully,
@@ -461,3 +463,32 @@ def test_verdicts_are_values() -> None:
     with pytest.raises(AttributeError):
         verdict.tier = Tier.EMERGENCY  # type: ignore[misc]
     assert replace(verdict) == verdict
+
+
+# --- one press on a list of stop signals --------------------------------------------------
+
+
+def test_a_sign_toggles_on_and_off_in_the_order_ticked() -> None:
+    first, second = CHECK_IN_SIGNALS[0], CHECK_IN_SIGNALS[1]
+    assert choose_signal((), second, CHECK_IN_SIGNALS) == SignalChoice((second,), done=False)
+    assert choose_signal((second,), first, CHECK_IN_SIGNALS) == SignalChoice(
+        (second, first), done=False
+    )
+    assert choose_signal((second, first), second, CHECK_IN_SIGNALS) == SignalChoice(
+        (first,), done=False
+    )
+
+
+def test_none_clears_and_done_keeps_what_is_ticked() -> None:
+    ticked = (CHECK_IN_SIGNALS[0],)
+    assert choose_signal(ticked, "none", CHECK_IN_SIGNALS) == SignalChoice((), done=True)
+    assert choose_signal(ticked, "done", CHECK_IN_SIGNALS) == SignalChoice(ticked, done=True)
+
+
+def test_a_sign_the_list_does_not_offer_is_refused() -> None:
+    screening_only = next(s for s in SCREENING_SIGNALS if s not in CHECK_IN_SIGNALS)
+    assert choose_signal((), screening_only, CHECK_IN_SIGNALS) is None
+    assert choose_signal((), "x" * 60, SCREENING_SIGNALS) is None
+    assert choose_signal((), screening_only, SCREENING_SIGNALS) == SignalChoice(
+        (screening_only,), done=False
+    )

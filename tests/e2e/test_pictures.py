@@ -1,0 +1,75 @@
+"""End to end: the exercise pictures — with the routine on the day an exercise is new, on demand
+with "Show me how" and /howto, uploaded once per bot and reused (after a restart too), and
+uploaded again when Telegram refuses a stored file_id."""
+
+from __future__ import annotations
+
+from tests.e2e.test_course import check_in, next_day
+from tests.e2e.test_onboarding import USER, onboard
+from tests.support.botapi import BotApiServer, SentMessage
+from tests.support.harness import BotHarness, running_bot
+
+OTHER = 2002
+
+
+def photos(bot: BotHarness, user: int = USER) -> list[SentMessage]:
+    return [m for m in bot.server.messages(user) if m.kind == "photo"]
+
+
+async def test_day_one_comes_with_exercise_one_pictures_uploaded_once(database_url: str) -> None:
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        await onboard(bot)
+        album = photos(bot)
+        assert len(album) == 4  # lying down, on elbows, elbows closer, pressing up
+        assert len({m.media_group_id for m in album}) == 1
+        assert album[0].text.startswith("1. Lying back bend (press-up)")
+        assert "Lie face down" in album[0].text
+        assert "The leg with symptoms is shown in orange." in album[0].text
+        assert all(m.text for m in album)  # every picture says the position in words
+        assert "Day 1" in bot.last(USER).text  # the routine follows its pictures
+        assert bot.server.uploads.get("sendMediaGroup") == 4
+
+        await onboard(bot, OTHER)
+        assert len(photos(bot, OTHER)) == 4
+        assert bot.server.uploads.get("sendMediaGroup") == 4  # no second upload
+        assert bot.server.file_id_reuses.get("sendMediaGroup") == 4
+
+
+async def test_show_me_how_and_howto_send_the_right_exercise(database_url: str) -> None:
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        await onboard(bot)
+        await bot.tap(USER, "Done")
+        await check_in(bot, 4, 2, 3, 3)
+        await next_day(bot)
+        routine = bot.last(USER)
+        assert routine.buttons[-2:] == ["Show me how: 1", "Show me how: 2"]
+        before = len(photos(bot))
+        await bot.tap(USER, "Show me how: 2", message=routine)
+        shown = photos(bot)[before:]
+        assert [m.text.split("\n")[0] for m in shown[:1]] == [
+            "2. Nerve glide with ankle pumps (both legs)"
+        ]
+        assert len(shown) == 2
+        assert "2. Nerve glide with ankle pumps (both legs)" in bot.last(USER).text  # the steps
+
+        before = len(photos(bot))
+        await bot.say(USER, "/howto 5")
+        assert photos(bot)[before].text.startswith("5. Buttock stretch (piriformis)")
+        usage = await bot.say(USER, "/howto 9")
+        assert "from 1 to 5" in usage.text
+
+
+async def test_a_refused_file_id_is_uploaded_again_and_ids_survive_a_restart(
+    database_url: str,
+) -> None:
+    async with BotApiServer() as server:
+        async with running_bot(database_url, server=server) as bot:
+            await onboard(bot)
+            assert server.uploads.get("sendMediaGroup") == 4
+        async with running_bot(database_url, server=server) as bot:
+            await bot.say(USER, "/howto 1")  # the stored file_ids, after a restart
+            assert server.uploads.get("sendMediaGroup") == 4
+            server.forget_file_ids()  # Telegram no longer knows them
+            await bot.say(USER, "/howto 1")
+            assert server.uploads.get("sendMediaGroup") == 8
+            assert len([m for m in server.messages(USER) if m.kind == "photo"]) == 12

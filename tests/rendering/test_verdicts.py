@@ -1,0 +1,68 @@
+"""bot.rendering.verdicts: verdict texts — next step first, the right numbers, never "keep
+exercising" after a stop signal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.domain.program import DayOutcome, RoutineOutcome, plan_day, record_day, start_program
+from bot.domain.safety import RULES, CheckIn, History, Ratings, assess, screen
+from bot.rendering.i18n import Texts, texts_for
+from bot.rendering.verdicts import render_screening, render_verdict
+
+
+@pytest.fixture(scope="module")
+def content() -> Texts:
+    return texts_for("en")
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected", "absent"),
+    [
+        ("Europe/London", ["<b>999</b>"], ["<b>911</b>"]),
+        ("America/Chicago", ["<b>911</b>"], ["<b>999</b>"]),
+        ("Europe/Madrid", ["<b>112</b>"], ["<b>911</b>"]),
+        (None, ["<b>112</b>", "<b>999</b>", "<b>911</b>"], []),
+        ("US/Eastern", ["<b>112</b>", "<b>999</b>", "<b>911</b>"], []),
+    ],
+)
+def test_emergency_text_names_the_number(
+    content: Texts, zone: str | None, expected: list[str], absent: list[str]
+) -> None:
+    text = render_screening(screen({"bowel"}), content, zone=zone)
+    first, second = text.splitlines()[:2]
+    assert first == "<b>Stop all exercise now and get emergency help.</b>"
+    assert second.startswith("Call ")
+    assert "do not drive yourself" in text
+    for number in expected:
+        assert number in text
+    for number in absent:
+        assert number not in text
+
+
+def test_urgent_text_names_the_non_emergency_line(content: Texts) -> None:
+    text = render_screening(screen({"injury"}), content, zone="Europe/London")
+    assert text.startswith("<b>Stop the program and get medical advice today.</b>")
+    assert "<b>111</b>" in text and "<b>999</b>" in text
+    assert "on hold" in text
+
+
+def test_no_stop_signal_text_tells_the_person_to_keep_exercising(content: Texts) -> None:
+    for rule in RULES:
+        if rule.tier.label in ("emergency", "urgent", "soon"):
+            body = content.content.catalogue.texts[f"verdict.{rule.id}.body"]
+            title = content.content.catalogue.texts[f"verdict.{rule.id}.title"]
+            for text in (title, body):
+                assert "keep exercising" not in text.lower()
+                assert "carry on as planned" not in text.lower()
+
+
+def test_steady_verdict_says_what_tomorrow_brings(content: Texts) -> None:
+    now = datetime(2025, 1, 2, 19, tzinfo=UTC)
+    base = Ratings(5, 1, 1, 3)
+    verdict = assess(History(base, now, ()), CheckIn(now, base, new_exercise=1), now)
+    state = record_day(start_program(), DayOutcome(RoutineOutcome.DONE, verdict.action))
+    text = render_verdict(verdict, content, next_plan=plan_day(state))
+    assert "Tomorrow your routine adds exercise 2" in text
