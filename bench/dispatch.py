@@ -4,8 +4,12 @@ Run from the repository root::
 
     .venv/bin/python bench/dispatch.py [--people 10000] [--large] [--backend sqlite|postgres|both]
         [--postgres-url postgresql+asyncpg://postgres@127.0.0.1:5432/test] [--skip-startup]
+        [--limiter]
 
-For each backend it seeds N active people due at the same instant, runs one
+Two mornings: a day when an exercise is new (everyone on day 1: the new exercise's album of
+four pictures, then the routine; the pictures are uploaded once and reused by file_id), and an
+ordinary day (the full routine, text only). For each backend it seeds N active people due at
+the same instant, runs one
 ``dispatch_once`` pass with the rate limiter off against ``tests.support.botapi.BotApiServer``
 (in a child process, so the fake server's CPU is not billed to the bot), and prints routines
 per second, CPU milliseconds per routine (this process only: bot + database driver; SQLite's
@@ -30,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from datetime import time as dtime
 from pathlib import Path
@@ -39,9 +42,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TOKEN = "123456:BENCH-token-never-real"
+from bench.common import DEFAULT_PG, TOKEN, create_pg, drop_pg  # noqa: E402
+
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 # --------------------------------------------------------------------------- fake Telegram
@@ -79,44 +82,28 @@ class ServerProcess:
 # --------------------------------------------------------------------------- databases
 
 
-async def _create_pg(base: str) -> str:
-    import asyncpg
-    from sqlalchemy.engine import make_url
+def _state(new_day: bool) -> dict[str, Any]:
+    """Day 1 (exercise 1 is new: its pictures go with the routine), or a day with nothing new
+    (all five exercises, text only)."""
+    from bot.domain.program import DayOutcome, ProgramAction, RoutineOutcome, replay
 
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    plain = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(plain)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return make_url(base).set(database=name).render_as_string(hide_password=False)
+    if new_day:
+        return replay([]).to_json()
+    done = DayOutcome(RoutineOutcome.DONE, ProgramAction())
+    return replay([done] * 5).to_json()
 
 
-async def _drop_pg(base: str, url: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    plain = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(plain)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-async def seed(url: str, people: int, *, due: bool) -> None:
+async def seed(url: str, people: int, *, due: bool, new_day: bool = False) -> None:
     """Migrate and insert ``people`` active people (due at NOW, or tomorrow)."""
     from sqlalchemy import insert
 
-    from bot.domain.program import start_program
     from db.engine import create_engine
     from db.migrate import upgrade
     from db.models import Patient
 
     engine = create_engine(url)
     await upgrade(engine)
-    state = start_program().to_json()
+    state = _state(new_day)
     send = NOW if due else NOW.replace(day=3)
     chunk = 5000
     async with engine.begin() as conn:
@@ -131,6 +118,7 @@ async def seed(url: str, people: int, *, due: bool) -> None:
                     "status": "active",
                     "flow_data": {},
                     "nudges_enabled": True,
+                    "weekly_enabled": False,
                     "program_state": state,
                     "program_epoch": 1,
                     "next_send_at": send,
@@ -147,24 +135,24 @@ async def seed(url: str, people: int, *, due: bool) -> None:
 # --------------------------------------------------------------------------- one pass
 
 
-async def one_pass(url: str, api: str, people: int, batch: int) -> dict[str, Any]:
+async def one_pass(
+    url: str, api: str, people: int, batch: int, limiter: bool = False
+) -> dict[str, Any]:
     from sqlalchemy import event
 
     from bot.app import build_application
     from bot.config import Settings
-    from bot.dispatcher import dispatch_once
-    from bot.services import SERVICES_KEY, Services
+    from bot.usecases.morning import dispatch_once
 
     settings = Settings(
         telegram_bot_token=TOKEN,  # type: ignore[arg-type]
         database_url=url,
         telegram_api_base_url=api,
-        rate_limit=False,
+        rate_limit=limiter,
         dispatch_batch_size=batch,
         _env_file=None,  # type: ignore[call-arg]
     )
-    app = build_application(settings, start_dispatcher=False, clock=lambda: NOW)
-    svc: Services = app.bot_data[SERVICES_KEY]
+    app, svc = build_application(settings, clock=lambda: NOW)
     statements = 0
 
     def count(*_args: object) -> None:
@@ -182,6 +170,8 @@ async def one_pass(url: str, api: str, people: int, batch: int) -> dict[str, Any
     assert sent == people, report.lines()
     return {
         "routines": sent,
+        "messages": report.messages,
+        "messages_per_s": round(report.messages / wall),
         "seconds": round(wall, 2),
         "routines_per_s": round(sent / wall),
         "cpu_ms_per_routine": round(1000 * cpu / sent, 3),
@@ -191,19 +181,21 @@ async def one_pass(url: str, api: str, people: int, batch: int) -> dict[str, Any
     }
 
 
-def run_pass(backend: str, people: int, batch: int, pg_base: str) -> dict[str, Any]:
+def run_pass(
+    backend: str, people: int, batch: int, pg_base: str, new_day: bool, limiter: bool
+) -> dict[str, Any]:
     async def main(api: str) -> dict[str, Any]:
         if backend == "sqlite":
             folder = tempfile.mkdtemp(prefix="bench-dispatch-")
             url = f"sqlite+aiosqlite:///{folder}/bench.db"
-            await seed(url, people, due=True)
-            return await one_pass(url, api, people, batch)
-        url = await _create_pg(pg_base)
+            await seed(url, people, due=True, new_day=new_day)
+            return await one_pass(url, api, people, batch, limiter)
+        url = await create_pg(pg_base)
         try:
-            await seed(url, people, due=True)
-            return await one_pass(url, api, people, batch)
+            await seed(url, people, due=True, new_day=new_day)
+            return await one_pass(url, api, people, batch, limiter)
         finally:
-            await _drop_pg(pg_base, url)
+            await drop_pg(pg_base, url)
 
     with ServerProcess() as api:
         return asyncio.run(main(api))
@@ -214,9 +206,8 @@ def run_pass(backend: str, people: int, batch: int, pg_base: str) -> dict[str, A
 
 async def _startup_probe(url: str) -> dict[str, Any]:
     """Build, initialise, post_init and start the bot; time and RSS (in a fresh process)."""
-    from bot.app import build_application
+    from bot.app import Runtime, build_application
     from bot.config import Settings
-    from bot.services import SERVICES_KEY, Services
 
     with ServerProcess() as api:
         t0 = time.perf_counter()
@@ -226,21 +217,16 @@ async def _startup_probe(url: str) -> dict[str, Any]:
             telegram_api_base_url=api,
             _env_file=None,  # type: ignore[call-arg]
         )
-        app = build_application(settings)
-        svc: Services = app.bot_data[SERVICES_KEY]
-        # What run_polling does before it polls: initialise, post_init (migrations, the zone
-        # index, the command menu), start the job queue.
-        await app.initialize()
-        assert app.post_init is not None
-        await app.post_init(app)
-        await app.start()
+        app, svc = build_application(settings)
+        runtime = Runtime.create(app, svc)
+        # What `python -m bot run` does before it polls: initialise, post_init (migrations, the
+        # zone index, the pictures, the command menus), recover the inbox, start the jobs.
+        await runtime.start(poll=False)
         assert app.job_queue is not None
         jobs = len(app.job_queue.jobs())
         seconds = time.perf_counter() - t0
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        await app.stop()
-        await app.shutdown()
-        await svc.engine.dispose()
+        await runtime.stop()
     return {"startup_s": round(seconds, 3), "rss_mb": round(rss, 1), "jobs": jobs}
 
 
@@ -249,7 +235,7 @@ def startup(backend: str, pg_base: str) -> dict[str, Any]:
         if backend == "sqlite":
             url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='bench-startup-')}/bench.db"
         else:
-            url = await _create_pg(pg_base)
+            url = await create_pg(pg_base)
         if people:
             await seed(url, people, due=False)
         return url
@@ -268,7 +254,7 @@ def startup(backend: str, pg_base: str) -> dict[str, Any]:
             results[people] = json.loads(out.stdout.strip().splitlines()[-1])
         finally:
             if backend == "postgres":
-                asyncio.run(_drop_pg(pg_base, url))
+                asyncio.run(drop_pg(pg_base, url))
     return results
 
 
@@ -283,36 +269,49 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=None, help="dispatch batch size")
     parser.add_argument("--postgres-url", default=os.environ.get("TEST_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument(
+        "--limiter", action="store_true", help="with the production rate limiter (30 msg/s)"
+    )
     parser.add_argument("--startup-probe", metavar="URL", help=argparse.SUPPRESS)
-    parser.add_argument("--pass-probe", nargs=3, metavar="X", help=argparse.SUPPRESS)
+    parser.add_argument("--pass-probe", nargs=5, metavar="X", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.startup_probe:
         print(json.dumps(asyncio.run(_startup_probe(args.startup_probe))))
         return
     if args.pass_probe:
-        backend, people, batch = args.pass_probe
-        print(json.dumps(run_pass(backend, int(people), int(batch), args.postgres_url)))
+        backend, people, batch, new_day, limiter = args.pass_probe
+        result = run_pass(
+            backend, int(people), int(batch), args.postgres_url, new_day == "1", limiter == "1"
+        )
+        print(json.dumps(result))
         return
 
     people = 100_000 if args.large else args.people
     batch = args.batch or 500
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
-    print(f"One dispatcher pass, {people:,} people due in the same minute, batch {batch}")
-    for backend in backends:
-        # Each pass in its own process, so peak RSS is that backend's alone.
-        out = subprocess.run(
-            [sys.executable, __file__, "--pass-probe", backend, str(people), str(batch),
-             "--postgres-url", args.postgres_url],
-            check=True, capture_output=True, text=True, cwd=ROOT,
-        )  # fmt: skip
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(
-            f"  {backend:8} {r['routines_per_s']:>6} routines/s  "
-            f"{r['cpu_ms_per_routine']:.3f} CPU ms/routine  "
-            f"{r['sql_per_routine']:.4f} SQL/routine ({r['statements']} statements)  "
-            f"peak RSS {r['peak_rss_mb']} MB  ({r['seconds']} s)"
-        )
+    limiter = "on (30 msg/s)" if args.limiter else "off"
+    print(
+        f"One dispatcher pass, {people:,} people due in the same minute, batch {batch},"
+        f" rate limiter {limiter}"
+    )
+    for new_day, label in ((True, "new-exercise day (album + routine)"), (False, "ordinary day")):
+        print(f" {label}:")
+        for backend in backends:
+            # Each pass in its own process, so peak RSS is that backend's alone.
+            out = subprocess.run(
+                [sys.executable, __file__, "--pass-probe", backend, str(people), str(batch),
+                 "1" if new_day else "0", "1" if args.limiter else "0",
+                 "--postgres-url", args.postgres_url],
+                check=True, capture_output=True, text=True, cwd=ROOT,
+            )  # fmt: skip
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(
+                f"  {backend:8} {r['routines_per_s']:>6} routines/s, {r['messages']} messages"
+                f" ({r['messages_per_s']}/s)  {r['cpu_ms_per_routine']:.3f} CPU ms/routine  "
+                f"{r['sql_per_routine']:.4f} SQL/routine ({r['statements']} statements)  "
+                f"peak RSS {r['peak_rss_mb']} MB  ({r['seconds']} s)"
+            )
     if args.skip_startup:
         return
     print(
