@@ -24,14 +24,17 @@ run: $(VENV)/.installed-run  ## set up and run the bot (settings from .env)
 migrate: $(VENV)/.installed-run
 	$(BIN)/python -m bot migrate
 
-test: $(VENV)/.installed-dev  ## set up and run lint, types and every test
+test: $(VENV)/.installed-dev  ## set up and run lint, types (code and tests), every test, coverage
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage report
 
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-dev  ## the benchmarks (figures in the README)
 	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/interactive.py
+	$(BIN)/python bench/progress.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
