@@ -45,6 +45,7 @@ from bench.common import DEFAULT_PG, TOKEN, database  # noqa: E402
 CARD = 1  # the message id of each person's check-in card in the fake server
 STEPS = ("/start", "press", "/status")
 MORNING_BASE = 5_000_000  # user ids of the people the morning pass sends to
+# How long one step may take: a minute, or more where the limiter alone needs it.
 WAIT = 60.0
 
 
@@ -229,7 +230,7 @@ class Counter:
     async def until(self, target: int) -> None:
         self.target, self.reached = target, asyncio.Event()
         if self.count < target:
-            await asyncio.wait_for(self.reached.wait(), WAIT)
+            await asyncio.wait_for(self.reached.wait(), max(WAIT, target / 10))
 
 
 def percentile(values: Sequence[float], q: float) -> float:

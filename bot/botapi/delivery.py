@@ -161,7 +161,13 @@ async def deliver(
             continue
         try:
             message_id = await _deliver_one(
-                bot, chat_id, reply, media_cache, private=private, priority=priority, done=done
+                bot,
+                chat_id,
+                reply,
+                media_cache,
+                private=private,
+                priority=_follow_up(priority) if index > skip else priority,
+                done=done,
             )
         except (Forbidden, BadRequest) as exc:
             if is_gone(exc):
@@ -172,6 +178,11 @@ async def deliver(
         if on_sent is not None:
             on_sent(index + 1)
     return done
+
+
+def _follow_up(priority: Priority) -> Priority:
+    """The priority of a reply's later messages: an answer's rest waits behind first answers."""
+    return Priority.FOLLOW_UP if priority == Priority.INTERACTIVE else priority
 
 
 async def _deliver_one(

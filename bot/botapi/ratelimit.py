@@ -66,7 +66,10 @@ class Priority(IntEnum):
     """Whose request it is, passed as ``rate_limit_args``; a lower value is served first."""
 
     INTERACTIVE = 0  # a reply to a person who is waiting for it (the default)
-    BROADCAST = 1  # scheduled messages: the morning dispatcher, nudges, weekly messages
+    # The rest of a reply after its first message: everyone waiting gets a first answer
+    # before anyone gets a second one (each chat still receives its messages in order).
+    FOLLOW_UP = 1
+    BROADCAST = 2  # scheduled messages: the morning dispatcher, nudges, weekly messages
 
 
 @dataclass(slots=True)
@@ -266,8 +269,9 @@ class RateLimiter(BaseRateLimiter[Priority]):
     hold, so a button answer never waits behind messages. For posting requests:
 
     * Priority (``rate_limit_args``, default ``Priority.INTERACTIVE``): in the overall bucket a
-      waiting INTERACTIVE request always gets the next slot before any waiting BROADCAST one,
-      so broadcasts use only the capacity replies leave; FIFO within a priority.
+      waiting request always gets the next slot before any waiting one of a later priority
+      (INTERACTIVE, then FOLLOW_UP, then BROADCAST), so first answers go before the rest of
+      earlier replies, and broadcasts use only the capacity replies leave; FIFO within one.
     * Per chat, in arrival order: a burst of ``per_chat_burst`` may go at once, then
       ``per_chat_per_second``; groups and channels also at most ``group_per_minute`` in any
       minute. A chat waiting on its own limit holds only its own lock, never other chats.

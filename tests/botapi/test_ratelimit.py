@@ -34,6 +34,7 @@ Result = bool | dict[str, Any] | list[dict[str, Any]]
 OK: dict[str, Any] = {"ok": True}
 BROADCAST = Priority.BROADCAST
 INTERACTIVE = Priority.INTERACTIVE
+FOLLOW_UP = Priority.FOLLOW_UP
 
 
 class FakeTime:
@@ -360,6 +361,26 @@ async def test_interactive_goes_before_waiting_broadcast() -> None:
 
     await asyncio.gather(*tasks)
     assert api.sends() == [(1, 0.0), (10, 1.0), (11, 2.0), (2, 3.0), (3, 4.0)]
+
+
+async def test_first_answers_go_before_the_rest_of_earlier_replies() -> None:
+    time = FakeTime(auto=False)
+    api = FakeApi(time=time)
+    rl = limiter(time, overall_per_second=1.0)
+
+    tasks = [
+        spawn(rl, api, 9, BROADCAST),
+        spawn(rl, api, 1, BROADCAST),
+        spawn(rl, api, 2, FOLLOW_UP),
+    ]
+    await settle()
+    await time.advance(0.5)
+    tasks += [spawn(rl, api, 3, FOLLOW_UP), spawn(rl, api, 4, INTERACTIVE)]
+    await time.advance(10)
+
+    await asyncio.gather(*tasks)
+    # The free slot goes to the first caller; then first answers, the rests, the broadcast.
+    assert api.sends() == [(9, 0.0), (4, 1.0), (2, 2.0), (3, 3.0), (1, 4.0)]
 
 
 async def test_broadcast_takes_the_slots_replies_leave() -> None:
