@@ -4,36 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-import pytest
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.program import PatientStatus
 from db import dispatch, repo
-from db.engine import create_session_factory
 from db.models import DailySession, Patient, ReportKind
+from tests.support.rows import add_person
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 LEASE = NOW + timedelta(minutes=2)
 DAY = date(2026, 3, 2)
 PAST = NOW - timedelta(minutes=1)
 FUTURE = NOW + timedelta(hours=1)
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_session_factory(engine)
-
-
-async def add_person(
-    sessions: async_sessionmaker[AsyncSession], user_id: int, **fields: object
-) -> int:
-    async with sessions() as db:
-        patient = repo.new_patient(db, user_id, user_id + 1, NOW, "en")
-        for name, value in fields.items():
-            setattr(patient, name, value)
-        await db.commit()
-        return patient.id
 
 
 async def person(sessions: async_sessionmaker[AsyncSession], patient_id: int) -> Patient:

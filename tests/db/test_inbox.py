@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import inbox
-from db.engine import create_session_factory
 from db.models import InboxLease, InboxState, InboxUpdate
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 LATER = NOW + timedelta(seconds=30)
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_session_factory(engine)
 
 
 def item(update_id: int, person_key: int = 501, text: str = "hello") -> inbox.Item:

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import media
-from db.engine import create_session_factory
 from db.models import MediaFile
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_session_factory(engine)
 
 
 async def test_file_ids_are_read_per_bot(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -8,11 +8,10 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import StatementError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.program import PatientStatus, RoutineOutcome
 from db import repo
-from db.engine import create_session_factory
 from db.models import (
     DailySession,
     EnumText,
@@ -23,27 +22,11 @@ from db.models import (
     SymptomReport,
     UTCDateTime,
 )
+from tests.support.rows import add_person
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 DAY = date(2026, 3, 2)
 RATINGS = repo.Ratings(pain=5, numbness=2, tingling=3, extent=3)
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_session_factory(engine)
-
-
-async def add_person(
-    sessions: async_sessionmaker[AsyncSession], user_id: int, **fields: object
-) -> int:
-    """Store a person (with ``fields`` set on the row) and return their id."""
-    async with sessions() as db:
-        patient = repo.new_patient(db, user_id, user_id + 1, NOW, "en")
-        for name, value in fields.items():
-            setattr(patient, name, value)
-        await db.commit()
-        return patient.id
 
 
 async def load(sessions: async_sessionmaker[AsyncSession], user_id: int) -> Patient:

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db import repo
 from db.models import DailySession, Patient, SafetyEvent, SymptomReport
 
 PersonRows = tuple[Any, ...]
@@ -39,3 +41,18 @@ async def everyone(sessions: async_sessionmaker[AsyncSession]) -> dict[int, Pers
 def changed_people(before: dict[int, PersonRows], after: dict[int, PersonRows]) -> set[int]:
     """The user ids whose rows differ (appeared, disappeared or changed)."""
     return {user for user in before.keys() | after.keys() if before.get(user) != after.get(user)}
+
+
+CREATED = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+
+
+async def add_person(
+    sessions: async_sessionmaker[AsyncSession], user_id: int, **fields: object
+) -> int:
+    """Store a person (chat id user_id + 1, with ``fields`` set on the row); return their id."""
+    async with sessions() as db:
+        patient = repo.new_patient(db, user_id, user_id + 1, CREATED, "en")
+        for name, value in fields.items():
+            setattr(patient, name, value)
+        await db.commit()
+        return patient.id
