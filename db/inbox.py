@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.models import InboxLease, InboxState, InboxUpdate
 
@@ -34,8 +34,14 @@ class Item:
     query_answered: bool = False  # the button press was answered (in this process)
 
 
-def _insert(db: AsyncSession) -> Any:
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+# The pipeline's per-person bookkeeping runs on an autocommit connection (db.engine.autocommit):
+# one round trip per statement, no BEGIN and COMMIT around it.
+Executor = AsyncSession | AsyncConnection
+
+
+def _insert(db: Executor) -> Any:
+    bind = db.get_bind() if isinstance(db, AsyncSession) else db
+    return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
 
 
 async def accept(db: AsyncSession, items: Sequence[Item], now: datetime) -> set[int]:
@@ -154,6 +160,29 @@ async def open_items(
     return [_item(row) for row in result.all()]
 
 
+async def open_ids(db: Executor, person_key: int, limit: int = 100) -> list[int]:
+    """The ids of a person's updates not yet done, oldest first: the cheap check the pipeline
+    makes before each of their updates (no payload is read)."""
+    result = await db.execute(_OPEN_IDS, {"key": person_key, "most": limit})
+    return [row[0] for row in result.all()]
+
+
+_OPEN_IDS = (
+    select(_inbox.c.update_id)
+    .where(_inbox.c.person_key == bindparam("key"), _inbox.c.state.in_(OPEN))
+    .order_by(_inbox.c.update_id)
+    .limit(bindparam("most"))
+)
+
+
+async def items(db: Executor, update_ids: Sequence[int]) -> list[Item]:
+    """Stored updates by id (those not found are left out), oldest first."""
+    result = await db.execute(
+        select(*_COLUMNS).where(_inbox.c.update_id.in_(update_ids)).order_by(_inbox.c.update_id)
+    )
+    return [_item(row) for row in result.all()]
+
+
 async def open_people(db: AsyncSession, now: datetime, owner: str, limit: int = 500) -> list[int]:
     """People with open updates that no other live process is handling (for the sweeper)."""
     leased = select(_leases.c.person_key).where(_leases.c.until > now, _leases.c.owner != owner)
@@ -193,7 +222,7 @@ async def lag(db: AsyncSession, now: datetime) -> tuple[int, float]:
 
 
 async def take_lease(
-    db: AsyncSession, person_key: int, owner: str, until: datetime, now: datetime
+    db: Executor, person_key: int, owner: str, until: datetime, now: datetime
 ) -> bool:
     """Become the one process handling this person's updates (until ``until``), unless another
     live process already is. Atomic on PostgreSQL (INSERT ... ON CONFLICT ... WHERE)."""
@@ -207,7 +236,7 @@ async def take_lease(
     return result.first() is not None
 
 
-async def drop_lease(db: AsyncSession, person_key: int, owner: str) -> None:
+async def drop_lease(db: Executor, person_key: int, owner: str) -> None:
     await db.execute(
         delete(_leases).where(and_(_leases.c.person_key == person_key, _leases.c.owner == owner))
     )

@@ -40,6 +40,7 @@ from bot.logs import describe_error
 from bot.rendering.i18n import texts_for
 from bot.rendering.replies import Response
 from db import inbox
+from db.engine import autocommit
 from db.inbox import Item
 from db.models import InboxState
 
@@ -264,16 +265,11 @@ class Pipeline:
         queue = self._queues.setdefault(key, deque())
         try:
             while not self._stopping:
-                if self.shared:
-                    if not await self._lease(key):
-                        return  # another process handles this person; it reads the database
-                    await self._merge_stored(key, queue)
+                if self.shared and not await self._claim(key, queue):
+                    return  # another process handles this person; it reads the database
                 if not queue:
-                    if self.shared:
-                        await self._release(key)
-                        await self._merge_stored(key, queue)  # arrived while releasing?
-                        if queue:
-                            continue
+                    if self.shared and (await self._release(key) or queue):
+                        continue  # one arrived while releasing: take the person back
                     return
                 item = queue.popleft()
                 slot = _Slot(self._slots)
@@ -297,36 +293,40 @@ class Pipeline:
             if self._tasks.get(key) is asyncio.current_task():
                 del self._tasks[key]
 
-    async def _lease(self, key: int) -> bool:
+    async def _claim(self, key: int, queue: deque[Item]) -> bool:
+        """Hold this person's lease (taken again when it gets old), then merge their stored open
+        updates into ``queue`` in update_id order: the database is the truth across processes.
+        False if another live process holds the person."""
         now = self.services.clock()
         taken_at = self._leased.get(key)
-        if taken_at is not None and taken_at <= now < taken_at + LEASE / 3:
-            return True  # ours, and far from running out: no need to take it again yet
-        async with self.services.sessions() as db:
-            taken = await inbox.take_lease(db, key, self.owner, now + LEASE, now)
-            await db.commit()
-        if taken:
-            self._leased[key] = now
-        return taken
-
-    async def _release(self, key: int) -> None:
-        self._leased.pop(key, None)
-        async with self.services.sessions() as db:
-            await inbox.drop_lease(db, key, self.owner)
-            await db.commit()
-
-    async def _merge_stored(self, key: int, queue: deque[Item]) -> None:
-        """The database is the truth across processes: take its open updates, in order."""
+        fresh = taken_at is not None and taken_at <= now < taken_at + LEASE / 3
         before = {i.update_id for i in queue}
-        async with self.services.sessions() as db:
-            stored = await inbox.open_items(db, person_key=key, limit=100)
+        async with autocommit(self.services.engine) as db:
+            if not fresh and not await inbox.take_lease(db, key, self.owner, now + LEASE, now):
+                return False
+            stored = await inbox.open_ids(db, key)
+            unknown = [update_id for update_id in stored if update_id not in before]
+            loaded = {i.update_id: i for i in await inbox.items(db, unknown)} if unknown else {}
+        if not fresh:
+            self._leased[key] = now
         known = {i.update_id: i for i in queue}
-        merged = {i.update_id: known.get(i.update_id, i) for i in stored}
+        merged = {k: known.get(k) or loaded.get(k) for k in stored}
         # An update queued while the query ran was committed just before: the query may not
         # have seen it, and dropping it here would leave it unhandled.
         merged.update({k: i for k, i in known.items() if k not in before})
         queue.clear()
-        queue.extend(merged[k] for k in sorted(merged))
+        queue.extend(i for k, i in sorted(merged.items()) if i is not None)
+        return True
+
+    async def _release(self, key: int) -> bool:
+        """Give the person's lease back; True if an update of theirs is still open (it arrived
+        at another process while this one held them, or while releasing)."""
+        self._leased.pop(key, None)
+        async with autocommit(self.services.engine) as db:
+            # Given back first, then checked: an update stored meanwhile by a process that
+            # found the person taken is seen here (or that process takes the person itself).
+            await inbox.drop_lease(db, key, self.owner)
+            return bool(await inbox.open_ids(db, key, limit=1))
 
     async def _handle(self, item: Item, slot: _Slot) -> None:
         started = time.monotonic()

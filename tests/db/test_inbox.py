@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db import inbox
+from db.engine import autocommit
 from db.models import InboxLease, InboxState, InboxUpdate
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
@@ -114,6 +115,11 @@ async def test_open_items_in_update_id_order_per_person(
         mine = await inbox.open_items(db, person_key=501)
         everyone = await inbox.open_items(db)
         first_two = await inbox.open_items(db, limit=2)
+        ids = await inbox.open_ids(db, 501)
+        oldest = await inbox.open_ids(db, 501, limit=1)
+        loaded = await inbox.items(db, [30, 15, 99])
+    assert (ids, oldest) == ([10, 20, 30], [10])
+    assert loaded == [item(15, person_key=601), item(30)]  # by id; an unknown id left out
     assert [i.update_id for i in mine] == [10, 20, 30]
     assert [i.state for i in mine] == [InboxState.RECEIVED, InboxState.APPLIED, InboxState.RECEIVED]
     assert [i.update_id for i in everyone] == [10, 15, 20, 30]
@@ -131,6 +137,18 @@ async def take(
         taken = await inbox.take_lease(db, person_key, owner, until, now)
         await db.commit()
     return taken
+
+
+async def test_leases_on_an_autocommit_connection_take_effect_at_once(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The pipeline's bookkeeping (db.engine.autocommit): each statement is committed by
+    itself, so another connection sees the lease at once, with no commit."""
+    async with autocommit(engine) as conn:
+        assert await inbox.take_lease(conn, 501, "me", LATER, NOW)
+        assert not await take(sessions, 501, "other", LATER)  # seen by another connection
+        await inbox.drop_lease(conn, 501, "me")
+        assert await leases(sessions) == {}
 
 
 async def leases(sessions: async_sessionmaker[AsyncSession]) -> dict[int, tuple[str, datetime]]:
