@@ -25,10 +25,6 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     InputMediaPhoto,
-    KeyboardButton,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
@@ -40,7 +36,7 @@ from db import media
 
 log = logging.getLogger(__name__)
 
-ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+JSON = dict[str, Any]
 
 # Telegram's words for a chat the bot can no longer write to (400 or 403).
 _GONE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
@@ -66,16 +62,40 @@ def inline_markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
     )
 
 
-def _markup(reply: Reply) -> ReplyMarkup | None:
+def inline_json(buttons: Keyboard) -> JSON | None:
+    """The inline keyboard as the Bot API's JSON (what ``inline_markup`` serialises to)."""
+    if not buttons:
+        return None
+    return {
+        "inline_keyboard": [
+            [{"text": b.label, "callback_data": b.data} for b in row] for row in buttons
+        ]
+    }
+
+
+def _markup_json(reply: Reply) -> JSON | None:
     if reply.ask_location:
-        return ReplyKeyboardMarkup(
-            [[KeyboardButton(reply.ask_location, request_location=True)]],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
+        return {
+            "keyboard": [[{"text": reply.ask_location, "request_location": True}]],
+            "resize_keyboard": True,
+            "one_time_keyboard": True,
+        }
     if reply.remove_keyboard and not reply.buttons:
-        return ReplyKeyboardRemove()
-    return inline_markup(reply.buttons)
+        return {"remove_keyboard": True}
+    return inline_json(reply.buttons)
+
+
+async def _call(bot: TelegramBot, method: str, priority: Priority | None, **params: Any) -> Any:
+    """One Bot API call with plain JSON in and out, for the calls every answer makes (a
+    message, an edit, a button answer): PTB's objects for the markup and the returned Message
+    cost more CPU than the request itself (bench/interactive.py). The errors, the rate limiter
+    and the transport are PTB's, as for every other call. ``method`` is capitalised
+    ("SendMessage"), which Telegram treats as "sendMessage", so PTB does not warn that it has
+    a method of that name."""
+    kwargs = {key: value for key, value in params.items() if value is not None}
+    if priority is None:
+        return await bot.do_api_request(method, api_kwargs=kwargs)
+    return await bot.do_api_request(method, api_kwargs=kwargs, rate_limit_args=priority)
 
 
 @dataclass
@@ -138,7 +158,7 @@ class Delivered:
 async def answer_callback(bot: TelegramBot, query_id: str, text: str | None) -> None:
     """Answer a button press (exactly once; a press Telegram no longer knows is ignored)."""
     try:
-        await bot.answer_callback_query(query_id, text=text)
+        await _call(bot, "AnswerCallbackQuery", None, callback_query_id=query_id, text=text)
     except BadRequest as exc:
         log.info("Callback answer refused by Telegram (%s)", type(exc).__name__)
 
@@ -209,11 +229,24 @@ async def _deliver_one(
             return None
     elif reply.edit is not None and reply.cleanup:
         return None  # never edit in a group: an untidy old message is fine
-    message = await bot.send_message(
-        chat_id, reply.text, reply_markup=_markup(reply), rate_limit_args=priority
+    message = await _call(
+        bot,
+        "SendMessage",
+        priority,
+        chat_id=chat_id,
+        text=reply.text,
+        parse_mode=ParseMode.HTML.value,
+        reply_markup=_markup_json(reply),
     )
     done.messages += 1
-    return message.message_id
+    return _message_id(message)
+
+
+def _message_id(result: Any) -> int | None:
+    """The id of the message a call returned (edits of inline messages return True)."""
+    if isinstance(result, dict) and isinstance(result.get("message_id"), int):
+        return int(result["message_id"])
+    return None
 
 
 async def _edit(bot: TelegramBot, chat_id: int, reply: Reply, priority: Priority) -> int | None:
@@ -221,19 +254,24 @@ async def _edit(bot: TelegramBot, chat_id: int, reply: Reply, priority: Priority
     assert reply.edit is not None
     try:
         if reply.markup_only:
-            await bot.edit_message_reply_markup(
+            await _call(
+                bot,
+                "EditMessageReplyMarkup",
+                priority,
                 chat_id=chat_id,
                 message_id=reply.edit,
-                reply_markup=inline_markup(reply.buttons),
-                rate_limit_args=priority,
+                reply_markup=inline_json(reply.buttons),
             )
             return reply.edit
-        result = await bot.edit_message_text(
-            reply.text,
+        result = await _call(
+            bot,
+            "EditMessageText",
+            priority,
             chat_id=chat_id,
             message_id=reply.edit,
-            reply_markup=inline_markup(reply.buttons),
-            rate_limit_args=priority,
+            text=reply.text,
+            parse_mode=ParseMode.HTML.value,
+            reply_markup=inline_json(reply.buttons),
         )
     except BadRequest as exc:
         text = str(exc).lower()
@@ -246,7 +284,7 @@ async def _edit(bot: TelegramBot, chat_id: int, reply: Reply, priority: Priority
             # stuck, so the caller sends its content as a new message instead.
             log.info("An edit was refused (%s); sending a new message", type(exc).__name__)
         return None
-    return result.message_id if isinstance(result, Message) else reply.edit
+    return _message_id(result) or reply.edit
 
 
 async def _send_upload(bot: TelegramBot, chat_id: int, reply: Reply, priority: Priority) -> int:

@@ -417,7 +417,7 @@ class RecordingLimiter(RateLimiter):
         rate_limit_args: Priority | None,
     ) -> Any:
         async def timed(*a: Any, **k: Any) -> Any:
-            if endpoint == "sendMessage":
+            if endpoint.lower() == "sendmessage":  # Telegram ignores the case
                 self.starts.append(time.monotonic())  # the limiter's own clock
             return await callback(*a, **k)
 
