@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.program import PatientStatus, RoutineOutcome
@@ -19,9 +19,12 @@ from db.models import (
     SymptomReport,
 )
 
+# Built once: it runs for every update, and building a statement costs more than running it.
+_PATIENT_BY_USER = select(Patient).where(Patient.telegram_user_id == bindparam("user"))
+
 
 async def get_patient(db: AsyncSession, telegram_user_id: int) -> Patient | None:
-    result = await db.execute(select(Patient).where(Patient.telegram_user_id == telegram_user_id))
+    result = await db.execute(_PATIENT_BY_USER, {"user": telegram_user_id})
     return result.scalar_one_or_none()
 
 
