@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,11 +29,11 @@ from bot.context import BotContext
 from bot.domain.program import PatientStatus, start_program
 from bot.domain.timing import first_send_at
 from bot.handlers.jobs import prune_job
-from db import repo
+from db import inbox, repo
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
 from db.models import InboxState, InboxUpdate, Patient, SymptomReport
-from tests.support.botapi import BotApiServer
+from tests.support.botapi import FIRST_UPDATE_ID, BotApiServer
 from tests.support.dispatch import Env
 from tests.support.harness import BotHarness, FakeClock, make_settings, running_bot
 
@@ -346,6 +346,34 @@ async def test_a_held_reply_delays_no_one_else(database_url: str) -> None:
         await bot.server.wait_for(lambda: "/today" in last_text(bot.server, OTHER), timeout=WAIT)
         assert bot.server.messages(USER) == []  # still on its way
         held.release()
+        await bot.until_processed()
+        assert "/today" in bot.last(USER).text
+
+
+async def test_a_person_another_process_holds_is_left_to_it_then_swept_up(
+    database_url: str,
+) -> None:
+    """Several processes on PostgreSQL: an update for a person whose lease another live
+    process holds is stored and left alone (that process handles the person's updates in
+    order); once it lets go, this process's sweep picks the update up."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("per-person leases across processes are a PostgreSQL deployment")
+    async with running_bot(database_url) as bot:
+        pipeline = bot.runtime.pipeline
+        now = bot.clock()
+        async with bot.services.sessions() as db:
+            assert await inbox.take_lease(db, USER, "elsewhere:1", now + timedelta(minutes=1), now)
+            await db.commit()
+        bot.server.send_text(USER, "/help")
+        await bot.server.wait_for(lambda: pipeline.received == 1 and pipeline.busy == 0)
+        assert bot.server.messages(USER) == []
+        async with bot.services.sessions() as db:
+            assert [i.update_id for i in await inbox.open_items(db, person_key=USER)] == [
+                FIRST_UPDATE_ID
+            ]
+            await inbox.drop_lease(db, USER, "elsewhere:1")
+            await db.commit()
+        await pipeline.sweep()
         await bot.until_processed()
         assert "/today" in bot.last(USER).text
 
