@@ -20,12 +20,7 @@ from io import BytesIO
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    InputMediaPhoto,
-)
+from telegram import InputFile, InputMediaPhoto
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
@@ -54,16 +49,8 @@ def is_gone(exc: Exception) -> bool:
     return isinstance(exc, BadRequest) and any(g in str(exc).lower() for g in _GONE)
 
 
-def inline_markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons]
-    )
-
-
 def inline_json(buttons: Keyboard) -> JSON | None:
-    """The inline keyboard as the Bot API's JSON (what ``inline_markup`` serialises to)."""
+    """The inline keyboard as the Bot API's JSON."""
     if not buttons:
         return None
     return {
@@ -93,8 +80,6 @@ async def _call(bot: TelegramBot, method: str, priority: Priority | None, **para
     ("SendMessage"), which Telegram treats as "sendMessage", so PTB does not warn that it has
     a method of that name."""
     kwargs = {key: value for key, value in params.items() if value is not None}
-    if priority is None:
-        return await bot.do_api_request(method, api_kwargs=kwargs)
     return await bot.do_api_request(method, api_kwargs=kwargs, rate_limit_args=priority)
 
 
@@ -287,27 +272,23 @@ async def _edit(bot: TelegramBot, chat_id: int, reply: Reply, priority: Priority
     return _message_id(result) or reply.edit
 
 
-async def _send_upload(bot: TelegramBot, chat_id: int, reply: Reply, priority: Priority) -> int:
+async def _send_upload(
+    bot: TelegramBot, chat_id: int, reply: Reply, priority: Priority
+) -> int | None:
     upload = reply.upload
     assert upload is not None
-    file = InputFile(BytesIO(upload.data), filename=upload.filename)
-    if upload.photo:
-        message = await bot.send_photo(
-            chat_id,
-            file,
-            caption=reply.text or None,
-            reply_markup=inline_markup(reply.buttons),
-            rate_limit_args=priority,
-        )
-    else:
-        message = await bot.send_document(
-            chat_id,
-            file,
-            caption=reply.text or None,
-            reply_markup=inline_markup(reply.buttons),
-            rate_limit_args=priority,
-        )
-    return message.message_id
+    method, field = ("SendPhoto", "photo") if upload.photo else ("SendDocument", "document")
+    message = await _call(
+        bot,
+        method,
+        priority,
+        chat_id=chat_id,
+        caption=reply.text or None,
+        parse_mode=ParseMode.HTML.value,
+        reply_markup=inline_json(reply.buttons),
+        **{field: InputFile(BytesIO(upload.data), filename=upload.filename)},
+    )
+    return _message_id(message)
 
 
 async def send_pictures(
