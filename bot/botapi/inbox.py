@@ -253,6 +253,8 @@ class Pipeline:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self.services.group_commit is not None:
+            await self.services.group_commit.idle()
         await self._done.idle()
         if self.shared:
             async with self.services.sessions() as db:
