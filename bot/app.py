@@ -35,7 +35,7 @@ from bot.rendering.i18n import available_languages, texts_for
 from bot.rendering.offload import Renderer
 from bot.rendering.pictures import render_picture, validate_pictures
 from bot.rendering.validation import validate_all
-from bot.usecases.conversation import MENU, prepare_group
+from bot.usecases.conversation import MENU, finish_group, prepare_group
 from db import dispatch as dispatch_queries
 from db.engine import create_engine, create_session_factory
 from db.grouped import GroupCommit
@@ -78,7 +78,7 @@ def build_application(
         clock=clock,
         media=MediaCache(sessions, _picture, clock),
         metrics=metrics,
-        group_commit=GroupCommit(sessions, prepare=prepare_group),
+        group_commit=GroupCommit(sessions, prepare=prepare_group, finish=finish_group),
     )
     limiter = rate_limiter or RateLimiter(
         overall_per_second=settings.rate_limit_overall_per_second,

@@ -42,6 +42,8 @@ class Unit(Protocol[T_co]):
 
 # Reads what a group's units need, in a few queries, before they run (e.g. their people).
 Prepare = Callable[[AsyncSession, Sequence[Unit[Any]]], Awaitable[None]]
+# Writes what the units left for the end of the group, before it commits; raises to refuse it.
+Finish = Callable[[AsyncSession], Awaitable[None]]
 
 
 @dataclass
@@ -58,10 +60,12 @@ class GroupCommit:
         sessions: async_sessionmaker[AsyncSession],
         *,
         prepare: Prepare | None = None,
+        finish: Finish | None = None,
         limit: int = 100,
     ) -> None:
         self._sessions = sessions
         self._prepare = prepare
+        self._finish = finish
         self._limit = limit
         self._waiting: list[_Waiting[Any]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -106,6 +110,8 @@ class GroupCommit:
                 if self._prepare is not None:
                     await self._prepare(db, [waiting.unit for waiting in group])
                 results = [await waiting.unit.apply(db) for waiting in group]
+                if self._finish is not None:
+                    await self._finish(db)
                 await db.commit()
         except Exception as exc:
             # Nothing of the group was written; each unit now runs (and fails) by itself.

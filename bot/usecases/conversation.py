@@ -177,6 +177,12 @@ async def prepare_group(db: AsyncSession, units: Sequence[Unit[Any]]) -> None:
     await repo.load_patients(db, people)
 
 
+async def finish_group(db: AsyncSession) -> None:
+    """Mark the group's updates applied (``db.grouped``'s ``finish``)."""
+    if not await inbox.write_marks(db):
+        raise AlreadyApplied
+
+
 @dataclass
 class _Outcome:
     response: Response
@@ -223,7 +229,7 @@ class _EventUnit:
             if not self.create:
                 response = Response(answer=texts.t("errors.not_started"))
                 response.add(texts.t("errors.not_started"))
-                await _mark(db, event, response)
+                await _mark(db, event, response, alone=alone)
                 return _Outcome(response, texts)
             language = pick_language(event.language_code)
             patient = repo.new_patient(db, event.user_id, event.chat_id, now, language)
@@ -255,16 +261,19 @@ class _EventUnit:
             await db.commit()
             return _Outcome(response, turn.texts, committed=True)
         _notices(turn, came_back)
-        await _mark(db, event, turn.response)
+        await _mark(db, event, turn.response, alone=alone)
         return _Outcome(turn.response, turn.texts, turn.deferred)
 
 
-async def _mark(db: AsyncSession, event: Event, response: Response) -> None:
+async def _mark(db: AsyncSession, event: Event, response: Response, *, alone: bool = True) -> None:
     """Mark the event's update applied, with its response (the transaction is left to the
-    caller: a redelivered update raises and nothing of it is committed)."""
+    caller: a redelivered update raises and nothing of it is committed). In a group, the marks
+    are written together at its end (``finish_group``)."""
     if event.update_id is not None and response.storable:
         stored = {**response.to_json(), "route": event.route()}
-        if not await inbox.mark_applied(db, event.update_id, stored):
+        if not alone:
+            inbox.mark_applied_later(db, event.update_id, stored)
+        elif not await inbox.mark_applied(db, event.update_id, stored):
             raise AlreadyApplied
 
 

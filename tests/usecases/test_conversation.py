@@ -3,12 +3,22 @@ the wrong state) gets a short answer and changes nothing; /help without a person
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+
 import pytest
 
 from bot.botapi.callbacks import command_button, flow_button, follow_up_button, routine_button
 from bot.context import Services
 from bot.domain.flows import Flow
-from bot.usecases.conversation import MENU
+from bot.rendering.replies import Response
+from bot.usecases import conversation
+from bot.usecases.conversation import MENU, AlreadyApplied, finish_group, prepare_group
+from bot.usecases.turn import Event
+from db import inbox
+from db.grouped import GroupCommit
+from db.inbox import Item
+from db.models import InboxState
 from tests.support.harness import FakeClock
 from tests.support.offline import Person, stored_rows
 
@@ -231,3 +241,71 @@ async def test_a_forged_weekly_day_changes_nothing(services: Services, person: P
     response = await person.press_data(flow_button(nonce, "weekly:9"))
     assert response.answer == STALE
     assert await stored_rows(services) == before
+
+
+# --- Group commit (db.grouped): people's events that arrive together --------------------------
+
+
+async def _pressing_together(
+    services: Services, count: int
+) -> tuple[Services, list[Person], list[Event]]:
+    """``count`` people with a check-in card open on pain, each about to press "5" (an update
+    stored in the inbox), and Services that group their transactions as the running bot does."""
+    people, events, items = [], [], []
+    for n in range(count):
+        person = Person(services, user_id=2001 + n)
+        await person.onboard()
+        await person.send("/checkin")
+        people.append(person)
+        events.append(Event(person.user_id, person.user_id, update_id=900 + n, query_id=f"q{n}"))
+        items.append(Item(900 + n, person.user_id, {"update_id": 900 + n}))
+    async with services.sessions() as db:
+        await inbox.accept(db, items, services.clock())
+        await db.commit()
+    group = GroupCommit(services.sessions, prepare=prepare_group, finish=finish_group)
+    grouped = replace(services, group_commit=group)
+    return grouped, people, events
+
+
+async def _press_five(services: Services, person: Person, event: Event) -> Response:
+    data, message_id = person.button_data("5")
+    return await conversation.on_button(services, event, message_id, data)
+
+
+async def test_presses_that_arrive_together_are_each_applied_in_one_commit(
+    services_each_backend: Services,
+) -> None:
+    grouped, people, events = await _pressing_together(services_each_backend, 3)
+    responses = await asyncio.gather(
+        *(_press_five(grouped, p, e) for p, e in zip(people, events, strict=True))
+    )
+    assert grouped.group_commit is not None
+    assert (grouped.group_commit.groups, grouped.group_commit.fallbacks) == (1, 0)
+    for person, response in zip(people, responses, strict=True):
+        (reply,) = response.replies
+        assert reply.edit == person.button_data("5")[1]  # the card, edited in place
+        assert "How strong is any numbness" in reply.text
+        data = (await person.stored()).flow_data
+        assert (data["answers"], data["step"]) == ({"pain": 5}, "numbness")
+    async with grouped.sessions() as db:
+        rows = {i.update_id: i for i in await inbox.items(db, [e.update_id or 0 for e in events])}
+    assert {rows[e.update_id or 0].state for e in events} == {InboxState.APPLIED}
+
+
+async def test_a_press_applied_before_leaves_the_others_of_its_group_applied_once(
+    services_each_backend: Services,
+) -> None:
+    """One update of the group was applied already (another process got there first): it is
+    not applied again, and the group falls back to one transaction each for the others."""
+    grouped, people, events = await _pressing_together(services_each_backend, 3)
+    async with grouped.sessions() as db:
+        assert await inbox.mark_applied(db, 901, {"replies": []})
+        await db.commit()
+    results = await asyncio.gather(
+        *(_press_five(grouped, p, e) for p, e in zip(people, events, strict=True)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], AlreadyApplied)
+    assert grouped.group_commit is not None and grouped.group_commit.fallbacks == 1
+    answers = [(await p.stored()).flow_data["answers"] for p in people]
+    assert answers == [{"pain": 5}, {}, {"pain": 5}]
