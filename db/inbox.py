@@ -4,7 +4,7 @@ per-person leases that keep each person's updates in order across processes (Pos
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -197,18 +197,20 @@ async def open_items(
     return [_item(row) for row in result.all()]
 
 
-async def open_ids(db: Executor, person_key: int, limit: int = 100) -> list[int]:
-    """The ids of a person's updates not yet done, oldest first: the cheap check the pipeline
-    makes before each of their updates (no payload is read)."""
-    result = await db.execute(_OPEN_IDS, {"key": person_key, "most": limit})
-    return [row[0] for row in result.all()]
+async def open_ids(db: Executor, person_keys: Collection[int]) -> dict[int, list[int]]:
+    """The ids of these people's updates not yet done, oldest first (people with none are left
+    out): the cheap check the pipeline makes around their updates (no payload is read)."""
+    result = await db.execute(_OPEN_IDS, {"keys": sorted(person_keys)})
+    found: dict[int, list[int]] = {}
+    for update_id, person_key in result.all():
+        found.setdefault(person_key, []).append(update_id)
+    return found
 
 
 _OPEN_IDS = (
-    select(_inbox.c.update_id)
-    .where(_inbox.c.person_key == bindparam("key"), _inbox.c.state.in_(OPEN))
+    select(_inbox.c.update_id, _inbox.c.person_key)
+    .where(_inbox.c.person_key.in_(bindparam("keys", expanding=True)), _inbox.c.state.in_(OPEN))
     .order_by(_inbox.c.update_id)
-    .limit(bindparam("most"))
 )
 
 
@@ -258,24 +260,36 @@ async def lag(db: AsyncSession, now: datetime) -> tuple[int, float]:
 # --- Per-person leases (several processes on PostgreSQL) -----------------------------------------
 
 
-async def take_lease(
-    db: Executor, person_key: int, owner: str, until: datetime, now: datetime
-) -> bool:
-    """Become the one process handling this person's updates (until ``until``), unless another
-    live process already is. Atomic on PostgreSQL (INSERT ... ON CONFLICT ... WHERE)."""
-    insert = _insert(db)(_leases).values(person_key=person_key, owner=owner, until=until)
-    stmt = insert.on_conflict_do_update(
-        index_elements=["person_key"],
-        set_={"owner": owner, "until": until},
-        where=or_(_leases.c.until <= now, _leases.c.owner == owner),
-    ).returning(_leases.c.person_key)
+async def take_leases(
+    db: Executor, person_keys: Collection[int], owner: str, until: datetime, now: datetime
+) -> set[int]:
+    """Become the one process handling these people's updates (until ``until``), except those
+    another live process already handles; returns the people taken. Atomic on PostgreSQL
+    (INSERT ... ON CONFLICT ... WHERE); rows are locked in person order, so two processes
+    taking overlapping groups cannot deadlock."""
+    if not person_keys:
+        return set()
+    rows = [{"person_key": k, "owner": owner, "until": until} for k in sorted(person_keys)]
+    stmt = (
+        _insert(db)(_leases)
+        .values(rows)
+        .on_conflict_do_update(
+            index_elements=["person_key"],
+            set_={"owner": owner, "until": until},
+            where=or_(_leases.c.until <= now, _leases.c.owner == owner),
+        )
+        .returning(_leases.c.person_key)
+    )
     result = await db.execute(stmt)
-    return result.first() is not None
+    return {row[0] for row in result.all()}
 
 
-async def drop_lease(db: Executor, person_key: int, owner: str) -> None:
+async def drop_lease(db: Executor, person_keys: Collection[int], owner: str) -> None:
+    """Give these people back (only the leases ``owner`` holds)."""
     await db.execute(
-        delete(_leases).where(and_(_leases.c.person_key == person_key, _leases.c.owner == owner))
+        delete(_leases).where(
+            and_(_leases.c.person_key.in_(sorted(person_keys)), _leases.c.owner == owner)
+        )
     )
 
 

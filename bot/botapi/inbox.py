@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -109,6 +109,23 @@ def person_key(raw: Mapping[str, Any]) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Ask:
+    """What a person's task asks of a claim: whether the lease must be taken (again), and
+    which of their update ids it has queued already."""
+
+    lease: bool
+    known: frozenset[int]
+
+
+# A claim's answer: the person's open update ids, and the payloads read for the group.
+_Claimed = tuple[list[int], dict[int, Item]]
+
+K = TypeVar("K")
+A = TypeVar("A")
+R = TypeVar("R")
+
+
 # Delivers a response (bot.handlers.respond.respond_to); the pipeline then marks it done.
 Responder = Callable[
     [Services, BotApplication, Item | None, Response, Mapping[str, Any]], Awaitable[None]
@@ -136,7 +153,10 @@ class Pipeline:
         self.owner = owner
         self._sleep = sleep
         self._slots = asyncio.Semaphore(concurrency)
-        self._done = _DoneMarks(services, sleep)
+        # Bookkeeping statements, each run for a group of people at once.
+        self._done: _Grouped[int, None, None] = _Grouped(self._mark_done)
+        self._claims: _Grouped[int, _Ask, _Claimed | None] = _Grouped(self._claim_group)
+        self._releases: _Grouped[int, None, bool] = _Grouped(self._release_group)
         self._leased: dict[int, datetime] = {}  # person -> when this process last took the lease
         self._queues: dict[int, deque[Item]] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -256,6 +276,7 @@ class Pipeline:
         if self.services.group_commit is not None:
             await self.services.group_commit.idle()
         await self._done.idle()
+        await self._releases.idle()
         if self.shared:
             async with self.services.sessions() as db:
                 await inbox.drop_leases(db, self.owner)
@@ -303,12 +324,10 @@ class Pipeline:
         taken_at = self._leased.get(key)
         fresh = taken_at is not None and taken_at <= now < taken_at + LEASE / 3
         before = {i.update_id for i in queue}
-        async with autocommit(self.services.engine) as db:
-            if not fresh and not await inbox.take_lease(db, key, self.owner, now + LEASE, now):
-                return False
-            stored = await inbox.open_ids(db, key)
-            unknown = [update_id for update_id in stored if update_id not in before]
-            loaded = {i.update_id: i for i in await inbox.items(db, unknown)} if unknown else {}
+        claimed = await self._claims.call(key, _Ask(lease=not fresh, known=frozenset(before)))
+        if claimed is None:
+            return False
+        stored, loaded = claimed
         if not fresh:
             self._leased[key] = now
         known = {i.update_id: i for i in queue}
@@ -324,11 +343,44 @@ class Pipeline:
         """Give the person's lease back; True if an update of theirs is still open (it arrived
         at another process while this one held them, or while releasing)."""
         self._leased.pop(key, None)
+        return await self._releases.call(key, None)
+
+    # --- The bookkeeping of many people at once (each a _Grouped) ---------------------------------
+
+    async def _claim_group(self, asks: dict[int, _Ask]) -> dict[int, _Claimed | None]:
+        """Take the leases that are due, then read the open update ids of everyone held, and
+        the payloads of those not queued here yet: three statements for the whole group."""
+        now = self.services.clock()
+        async with autocommit(self.services.engine) as db:
+            due = [key for key, ask in asks.items() if ask.lease]
+            taken = await inbox.take_leases(db, due, self.owner, now + LEASE, now)
+            held = [key for key, ask in asks.items() if not ask.lease or key in taken]
+            stored = await inbox.open_ids(db, held) if held else {}
+            unknown = [i for k in held for i in stored.get(k, ()) if i not in asks[k].known]
+            loaded = {i.update_id: i for i in await inbox.items(db, unknown)} if unknown else {}
+        return {key: (stored.get(key, []), loaded) if key in held else None for key in asks}
+
+    async def _release_group(self, keys: dict[int, None]) -> dict[int, bool]:
         async with autocommit(self.services.engine) as db:
             # Given back first, then checked: an update stored meanwhile by a process that
             # found the person taken is seen here (or that process takes the person itself).
-            await inbox.drop_lease(db, key, self.owner)
-            return bool(await inbox.open_ids(db, key, limit=1))
+            await inbox.drop_lease(db, list(keys), self.owner)
+            still_open = await inbox.open_ids(db, list(keys))
+        return {key: key in still_open for key in keys}
+
+    async def _mark_done(self, update_ids: dict[int, None]) -> dict[int, None]:
+        """Record handled updates done (tried again with backoff if the database fails)."""
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                async with self.services.sessions() as db:
+                    await inbox.mark_done(db, list(update_ids), self.services.clock())
+                    await db.commit()
+                return update_ids
+            except Exception:
+                if attempt + 1 == MAX_ATTEMPTS:
+                    raise
+                await self._sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
+        return update_ids  # (not reached: the last failure raised)
 
     async def _handle(self, item: Item, slot: _Slot) -> None:
         started = time.monotonic()
@@ -349,7 +401,7 @@ class Pipeline:
                 await self._quarantine(item, run.error.cause)
                 return
             if run.error is None:
-                await self._done.mark(item.update_id)
+                await self._done.call(item.update_id, None)
                 self.processed += 1
                 metrics = self.services.metrics
                 if metrics is not None:
@@ -442,51 +494,55 @@ def _stopped_here(owner: str, me: str) -> bool:
     return False
 
 
-class _DoneMarks:
-    """Marks handled updates done in groups: one UPDATE for all the updates that finished while
-    the previous group was being written (a group commit), so a burst of people costs one
-    write, not one each. ``mark`` returns once its update is recorded done."""
+class _Grouped(Generic[K, A, R]):
+    """Calls that arrive while a group is being run wait, then run together as the next group
+    (a group commit): a burst of people costs one round of statements, not one each.
+    ``call(key, arg)`` returns the group's result for ``key``; if the group fails, every call
+    in it raises the error."""
 
-    def __init__(self, services: Services, sleep: Callable[[float], Awaitable[None]]) -> None:
-        self._services = services
-        self._sleep = sleep
-        self._waiting: dict[int, asyncio.Future[None]] = {}
+    def __init__(self, run: Callable[[dict[K, A]], Awaitable[Mapping[K, R]]]) -> None:
+        self._run = run
+        self._waiting: dict[K, tuple[A, asyncio.Future[R]]] = {}
         self._writer: asyncio.Task[None] | None = None
 
-    async def mark(self, update_id: int) -> None:
-        done = self._waiting.get(update_id)
-        if done is None:
-            done = self._waiting[update_id] = asyncio.get_running_loop().create_future()
+    async def call(self, key: K, arg: A) -> R:
+        loop = asyncio.get_running_loop()
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            waiting = self._waiting[key] = (arg, loop.create_future())
+            waiting[1].add_done_callback(_retrieve)
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write())
-        # Shielded: a stop that cancels this person's task does not cancel the others' write.
-        await asyncio.shield(done)
+            self._writer = loop.create_task(self._write())
+        # Shielded: a stop that cancels one person's task does not cancel the others' group.
+        return await asyncio.shield(waiting[1])
 
     async def idle(self) -> None:
-        """Wait for the group being written, if any (at stop)."""
+        """Wait for the group being run, if any (at stop)."""
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
 
     async def _write(self) -> None:
         while self._waiting:
             group, self._waiting = self._waiting, {}
-            for attempt in range(MAX_ATTEMPTS):
-                try:
-                    async with self._services.sessions() as db:
-                        await inbox.mark_done(db, list(group), self._services.clock())
-                        await db.commit()
-                except Exception as exc:
-                    if attempt + 1 == MAX_ATTEMPTS:
-                        for future in group.values():
-                            if not future.done():
-                                future.set_exception(exc)
-                        break
-                    await self._sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
-                    continue
-                for future in group.values():
+            try:
+                results = await self._run({key: arg for key, (arg, _) in group.items()})
+            except Exception as exc:
+                for _, future in group.values():
                     if not future.done():
-                        future.set_result(None)
-                break
+                        future.set_exception(exc)
+                continue
+            except BaseException:  # cancelled at shutdown: no one is left waiting forever
+                for _, future in group.values():
+                    future.cancel()
+                raise
+            for key, (_, future) in group.items():
+                if not future.done():
+                    future.set_result(results[key])
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class _Poison(Exception):

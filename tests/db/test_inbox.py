@@ -115,10 +115,9 @@ async def test_open_items_in_update_id_order_per_person(
         mine = await inbox.open_items(db, person_key=501)
         everyone = await inbox.open_items(db)
         first_two = await inbox.open_items(db, limit=2)
-        ids = await inbox.open_ids(db, 501)
-        oldest = await inbox.open_ids(db, 501, limit=1)
+        ids = await inbox.open_ids(db, [501, 601, 701])
         loaded = await inbox.items(db, [30, 15, 99])
-    assert (ids, oldest) == ([10, 20, 30], [10])
+    assert ids == {501: [10, 20, 30], 601: [15]}  # 701 has none
     assert loaded == [item(15, person_key=601), item(30)]  # by id; an unknown id left out
     assert [i.update_id for i in mine] == [10, 20, 30]
     assert [i.state for i in mine] == [InboxState.RECEIVED, InboxState.APPLIED, InboxState.RECEIVED]
@@ -134,9 +133,9 @@ async def take(
     now: datetime = NOW,
 ) -> bool:
     async with sessions() as db:
-        taken = await inbox.take_lease(db, person_key, owner, until, now)
+        taken = await inbox.take_leases(db, [person_key], owner, until, now)
         await db.commit()
-    return taken
+    return taken == {person_key}
 
 
 async def test_leases_on_an_autocommit_connection_take_effect_at_once(
@@ -145,9 +144,9 @@ async def test_leases_on_an_autocommit_connection_take_effect_at_once(
     """The pipeline's bookkeeping (db.engine.autocommit): each statement is committed by
     itself, so another connection sees the lease at once, with no commit."""
     async with autocommit(engine) as conn:
-        assert await inbox.take_lease(conn, 501, "me", LATER, NOW)
+        assert await inbox.take_leases(conn, [501, 502], "me", LATER, NOW) == {501, 502}
         assert not await take(sessions, 501, "other", LATER)  # seen by another connection
-        await inbox.drop_lease(conn, 501, "me")
+        await inbox.drop_lease(conn, [501, 502], "me")
         assert await leases(sessions) == {}
 
 
@@ -238,11 +237,11 @@ async def test_drop_lease_only_by_its_owner(sessions: async_sessionmaker[AsyncSe
     for person_key, owner in ((501, "one"), (601, "one"), (701, "two")):
         assert await take(sessions, person_key, owner, until)
     async with sessions() as db:
-        await inbox.drop_lease(db, 501, "two")  # not theirs: kept
+        await inbox.drop_lease(db, [501], "two")  # not theirs: kept
         await db.commit()
     assert set(await leases(sessions)) == {501, 601, 701}
     async with sessions() as db:
-        await inbox.drop_lease(db, 501, "one")
+        await inbox.drop_lease(db, [501], "one")
         await db.commit()
     assert set(await leases(sessions)) == {601, 701}
     # Dropped: anyone may take it at once.
@@ -251,3 +250,22 @@ async def test_drop_lease_only_by_its_owner(sessions: async_sessionmaker[AsyncSe
         await inbox.drop_leases(db, "one")
         await db.commit()
     assert await leases(sessions) == {501: ("two", until), 701: ("two", until)}
+
+
+async def test_take_leases_for_a_group_takes_all_but_those_another_live_owner_holds(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    later = NOW + timedelta(minutes=1)
+    assert await take(sessions, 601, "other", later)  # live, another's
+    assert await take(sessions, 701, "other", NOW)  # another's, ending now
+    assert await take(sessions, 801, "me", NOW)  # our own, ending now
+    async with sessions() as db:
+        taken = await inbox.take_leases(db, [901, 801, 701, 601], "me", later, NOW)
+        await db.commit()
+    assert taken == {701, 801, 901}
+    assert await leases(sessions) == {
+        601: ("other", later),
+        701: ("me", later),
+        801: ("me", later),
+        901: ("me", later),
+    }

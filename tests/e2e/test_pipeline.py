@@ -362,7 +362,8 @@ async def test_a_person_another_process_holds_is_left_to_it_then_swept_up(
         pipeline = bot.runtime.pipeline
         now = bot.clock()
         async with bot.services.sessions() as db:
-            assert await inbox.take_lease(db, USER, "elsewhere:1", now + timedelta(minutes=1), now)
+            later = now + timedelta(minutes=1)
+            assert await inbox.take_leases(db, [USER], "elsewhere:1", later, now) == {USER}
             await db.commit()
         bot.server.send_text(USER, "/help")
         await bot.server.wait_for(lambda: pipeline.received == 1 and pipeline.busy == 0)
@@ -371,7 +372,7 @@ async def test_a_person_another_process_holds_is_left_to_it_then_swept_up(
             assert [i.update_id for i in await inbox.open_items(db, person_key=USER)] == [
                 FIRST_UPDATE_ID
             ]
-            await inbox.drop_lease(db, USER, "elsewhere:1")
+            await inbox.drop_lease(db, [USER], "elsewhere:1")
             await db.commit()
         await pipeline.sweep()
         await bot.until_processed()
