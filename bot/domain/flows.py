@@ -11,6 +11,7 @@ Pure data: no Telegram, no database.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -45,6 +46,11 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(6)
 
 
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 @dataclass(frozen=True)
 class FlowData:
     """Base of every flow's data: the nonce its buttons carry."""
@@ -53,12 +59,19 @@ class FlowData:
     nonce: str = field(default_factory=new_nonce)
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """As stored. What ``dataclasses.asdict`` gives, without its deep copy (it took more
+        than half of a check-in answer's handling): flow data holds only plain values, tuples
+        and dicts of plain values, and a dict is copied so the stored one is never shared."""
+        return {
+            name: dict(value) if isinstance(value, dict) else value
+            for name in _field_names(type(self))
+            for value in (getattr(self, name),)
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
         """Rebuild from stored JSON; raises TypeError/ValueError on anything malformed."""
-        names = {f.name for f in dataclasses.fields(cls)}
+        names = _field_names(cls)
         # JSON has no tuples: every list field of a flow's data is a tuple.
         known = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
         return cast(Any, cls)(**known)  # type: ignore[no-any-return]
