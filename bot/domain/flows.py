@@ -11,7 +11,6 @@ Pure data: no Telegram, no database.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -46,9 +45,14 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(6)
 
 
-@functools.cache
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 @dataclass(frozen=True)
