@@ -10,8 +10,10 @@ import pytest
 
 from bot.domain.flows import FLOW_DATA, CheckinData, FlowData
 
+FLOW_DATA_CLASSES: list[type[FlowData]] = sorted(FLOW_DATA.values(), key=lambda c: c.__name__)
 
-@pytest.mark.parametrize("cls", sorted(FLOW_DATA.values(), key=lambda c: c.__name__))
+
+@pytest.mark.parametrize("cls", FLOW_DATA_CLASSES)
 def test_flow_data_round_trips_through_json(cls: type[FlowData]) -> None:
     data = cls()
     stored = data.to_json()
