@@ -7,9 +7,10 @@ Run from the repository root::
         [--postgres-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 
 The bot runs as in production (``build_application`` + ``Runtime``: the durable inbox, long
-polling, per-person order) against ``tests.support.botapi.BotApiServer`` in a child process, so
-the fake server's CPU is not billed to the bot. K people, written to the database first as
-active people with a check-in card open on "pain", act at once, one step after another: all
+polling, per-person order, the event loop of ``bot.loop``) against
+``tests.support.botapi.BotApiServer`` in a child process, so the fake server's CPU is not billed
+to the bot. K people, written to the database first as active people with a check-in card open
+on "pain", act at once, one step after another: all
 send /start, then all press "5" on their card (a real check-in answer, stored), then all send
 /status. For each step it prints updates per second (from the first injection to the last
 update handled) and the time from each update's arrival at the server to the first reply in
@@ -41,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import DEFAULT_PG, TOKEN, database  # noqa: E402
+from bot.loop import run as run_loop  # noqa: E402  (the bot's event loop, as in production)
 
 CARD = 1  # the message id of each person's check-in card in the fake server
 STEPS = ("/start", "press", "/status")
@@ -347,7 +349,7 @@ def run(backend: str, sizes: Sequence[int], limiter: bool, pg_base: str) -> list
                 await tg.call("cards", [u for g in groups for u in g])
                 return await run_bot(url, tg, groups, limiter=limiter)
 
-            return asyncio.run(main())
+            return run_loop(main())
 
 
 def run_morning(backend: str, size: int, morning: int, pg_base: str) -> list[dict[str, Any]]:
@@ -362,7 +364,7 @@ def run_morning(backend: str, size: int, morning: int, pg_base: str) -> list[dic
                 await tg.call("cards", groups[0])
                 return await run_bot(url, tg, groups, limiter=True, morning=morning, now=now)
 
-            return asyncio.run(main())
+            return run_loop(main())
 
 
 # --------------------------------------------------------------------------- main

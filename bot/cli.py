@@ -19,6 +19,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.content import ContentError
 from bot.context import utc_now
 from bot.logs import configure_logging
+from bot.loop import run as run_loop
 from bot.usecases.morning import dispatch_once
 from db.engine import create_engine
 from db.migrate import current_revision
@@ -104,8 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ValueError as exc:
                 print(f"Error: {exc}.", file=sys.stderr)
                 return EXIT_CONFIG
-            return asyncio.run(_dispatch(settings, now))
-        return asyncio.run(_serve(settings, webhook=getattr(args, "webhook", False)))
+            return run_loop(_dispatch(settings, now))
+        return run_loop(_serve(settings, webhook=getattr(args, "webhook", False)))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
@@ -186,6 +187,7 @@ async def _serve(settings: Settings, *, webhook: bool) -> int:
         runtime = Runtime.create(app, services)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        log.debug("Event loop: %s", type(loop).__module__)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         servers: list[WebhookServer | OpsServer] = []
