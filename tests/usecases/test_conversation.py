@@ -14,8 +14,8 @@ from bot.domain.flows import Flow
 from bot.rendering.replies import Response
 from bot.usecases import conversation
 from bot.usecases.conversation import MENU, AlreadyApplied, finish_group, prepare_group
-from bot.usecases.turn import Event
-from db import inbox
+from bot.usecases.turn import Event, Turn
+from db import inbox, repo
 from db.grouped import GroupCommit
 from db.inbox import Item
 from db.models import InboxState
@@ -309,3 +309,30 @@ async def test_a_press_applied_before_leaves_the_others_of_its_group_applied_onc
     assert grouped.group_commit is not None and grouped.group_commit.fallbacks == 1
     answers = [(await p.stored()).flow_data["answers"] for p in people]
     assert answers == [{"pain": 5}, {}, {"pain": 5}]
+
+
+async def test_a_change_committed_first_by_another_event_is_kept(
+    services_each_backend: Services,
+) -> None:
+    """Optimistic locking: another event (the dispatcher, a racing press) changed the person
+    while this one ran; this one is dropped with a short answer and theirs is kept."""
+    services = services_each_backend
+    if services.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite lets one writer at a time: this race needs PostgreSQL")
+    person = Person(services)
+    await person.onboard()
+
+    async def racing(turn: Turn) -> None:
+        async with services.sessions() as other:
+            patient = await repo.get_patient(other, person.user_id)
+            assert patient is not None
+            patient.nudges_enabled = False  # theirs, committed first
+            await other.commit()
+        turn.patient.weekly_weekday = 3  # ours, on the version read before theirs
+        turn.response.add("changed")
+
+    response = await conversation.run(services, person.event, racing)
+    assert response.answer == "Already recorded. Thank you."
+    assert response.replies == []
+    stored = await person.stored()
+    assert (stored.nudges_enabled, stored.weekly_weekday) == (False, None)
