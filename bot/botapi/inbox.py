@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -41,6 +41,7 @@ from bot.rendering.i18n import texts_for
 from bot.rendering.replies import Response
 from db import inbox
 from db.engine import autocommit
+from db.grouped import Grouped
 from db.inbox import Item
 from db.models import InboxState
 
@@ -121,11 +122,6 @@ class _Ask:
 # A claim's answer: the person's open update ids, and the payloads read for the group.
 _Claimed = tuple[list[int], dict[int, Item]]
 
-K = TypeVar("K")
-A = TypeVar("A")
-R = TypeVar("R")
-
-
 # Delivers a response (bot.handlers.respond.respond_to); the pipeline then marks it done.
 Responder = Callable[
     [Services, BotApplication, Item | None, Response, Mapping[str, Any]], Awaitable[None]
@@ -154,9 +150,9 @@ class Pipeline:
         self._sleep = sleep
         self._slots = asyncio.Semaphore(concurrency)
         # Bookkeeping statements, each run for a group of people at once.
-        self._done: _Grouped[int, None, None] = _Grouped(self._mark_done)
-        self._claims: _Grouped[int, _Ask, _Claimed | None] = _Grouped(self._claim_group)
-        self._releases: _Grouped[int, None, bool] = _Grouped(self._release_group)
+        self._done: Grouped[int, None, None] = Grouped(self._mark_done)
+        self._claims: Grouped[int, _Ask, _Claimed | None] = Grouped(self._claim_group)
+        self._releases: Grouped[int, None, bool] = Grouped(self._release_group)
         self._leased: dict[int, datetime] = {}  # person -> when this process last took the lease
         self._queues: dict[int, deque[Item]] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -345,7 +341,7 @@ class Pipeline:
         self._leased.pop(key, None)
         return await self._releases.call(key, None)
 
-    # --- The bookkeeping of many people at once (each a _Grouped) ---------------------------------
+    # --- The bookkeeping of many people at once (each a db.grouped.Grouped) ----------------------
 
     async def _claim_group(self, asks: dict[int, _Ask]) -> dict[int, _Claimed | None]:
         """Take the leases that are due, then read the open update ids of everyone held, and
@@ -492,57 +488,6 @@ def _stopped_here(owner: str, me: str) -> bool:
     except (PermissionError, OverflowError):
         return False  # it exists (another user's), or it is no pid at all
     return False
-
-
-class _Grouped(Generic[K, A, R]):
-    """Calls that arrive while a group is being run wait, then run together as the next group
-    (a group commit): a burst of people costs one round of statements, not one each.
-    ``call(key, arg)`` returns the group's result for ``key``; if the group fails, every call
-    in it raises the error."""
-
-    def __init__(self, run: Callable[[dict[K, A]], Awaitable[Mapping[K, R]]]) -> None:
-        self._run = run
-        self._waiting: dict[K, tuple[A, asyncio.Future[R]]] = {}
-        self._writer: asyncio.Task[None] | None = None
-
-    async def call(self, key: K, arg: A) -> R:
-        loop = asyncio.get_running_loop()
-        waiting = self._waiting.get(key)
-        if waiting is None:
-            waiting = self._waiting[key] = (arg, loop.create_future())
-            waiting[1].add_done_callback(_retrieve)
-        if self._writer is None or self._writer.done():
-            self._writer = loop.create_task(self._write())
-        # Shielded: a stop that cancels one person's task does not cancel the others' group.
-        return await asyncio.shield(waiting[1])
-
-    async def idle(self) -> None:
-        """Wait for the group being run, if any (at stop)."""
-        if self._writer is not None:
-            await asyncio.gather(self._writer, return_exceptions=True)
-
-    async def _write(self) -> None:
-        while self._waiting:
-            group, self._waiting = self._waiting, {}
-            try:
-                results = await self._run({key: arg for key, (arg, _) in group.items()})
-            except Exception as exc:
-                for _, future in group.values():
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            except BaseException:  # cancelled at shutdown: no one is left waiting forever
-                for _, future in group.values():
-                    future.cancel()
-                raise
-            for key, (_, future) in group.items():
-                if not future.done():
-                    future.set_result(results[key])
-
-
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()
 
 
 class _Poison(Exception):

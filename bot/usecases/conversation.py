@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -42,6 +42,8 @@ from db import inbox, repo
 from db.grouped import Unit
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 ButtonHandler = Callable[[Turn, Any, str, int], Awaitable[None]]
 TextHandler = Callable[[Turn, Any, str], Awaitable[None]]
@@ -159,21 +161,21 @@ async def run(
     With ``Services.group_commit`` (the running bot), events of different people that arrive
     together share one transaction (``db.grouped``); each is applied exactly as it would be
     alone."""
-    unit = _EventUnit(services, event, handler, create)
-    group = services.group_commit
-    outcome = await (group.run(unit) if group is not None else unit.alone())
+    outcome = await _commit(services, _EventUnit(services, event, handler, create))
     for job in outcome.deferred:
         await job()
     return outcome.response
 
 
+async def _commit(services: Services, unit: Unit[T]) -> T:
+    """Run a unit in a group (``Services.group_commit``), or alone where there is none."""
+    group = services.group_commit
+    return await (group.run(unit) if group is not None else unit.alone())
+
+
 async def prepare_group(db: AsyncSession, units: Sequence[Unit[Any]]) -> None:
     """Read the people of a group of events at once (``db.grouped``'s ``prepare``)."""
-    people = {
-        unit.event.user_id if isinstance(unit, _EventUnit) else unit.user_id
-        for unit in units
-        if isinstance(unit, _EventUnit | _Remember)
-    }
+    people = {unit.user_id for unit in units if isinstance(unit, _EventUnit | _Remember)}
     await repo.load_patients(db, people)
 
 
@@ -199,6 +201,10 @@ class _EventUnit:
     event: Event
     handler: Callable[[Turn], Awaitable[None]]
     create: bool
+
+    @property
+    def user_id(self) -> int:
+        return self.event.user_id
 
     async def apply(self, db: AsyncSession) -> _Outcome:
         return await self._apply(db, alone=False)
@@ -430,9 +436,7 @@ async def language_of(services: Services, event: Event) -> Texts:
 
 async def remember(services: Services, user_id: int, tag: str, message_id: int) -> None:
     """Store the id of a message the use case asked to track (see Reply.track)."""
-    unit = _Remember(services, user_id, tag, message_id)
-    group = services.group_commit
-    await (group.run(unit) if group is not None else unit.alone())
+    await _commit(services, _Remember(services, user_id, tag, message_id))
 
 
 @dataclass
