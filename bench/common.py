@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-TOKEN = "123456:BENCH-token-never-real"
+TOKEN = "123456:BENCH-token-never-real-xxxxxxxxxxxx"
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 

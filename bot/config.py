@@ -22,6 +22,8 @@ from sqlalchemy.exc import ArgumentError
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/bot.db"
 # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and -; we ask for at least 32 of them.
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{32,256}")
+# A Bot API token as @BotFather issues it: the bot's numeric id, a colon, 35 characters.
+_TOKEN_RE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{35}")
 
 # How each setting is fixed, shown when it is invalid. Keys are the environment names.
 HINTS: dict[str, str] = {
@@ -185,7 +187,13 @@ class Settings(BaseSettings):
     def require_token(self) -> str:
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
             raise ConfigError(_line("TELEGRAM_BOT_TOKEN", "is missing"))
-        return self.telegram_bot_token.get_secret_value()
+        token = self.telegram_bot_token.get_secret_value().strip()
+        if not _TOKEN_RE.fullmatch(token):
+            # Refused at once: the Bot API would only answer 401/404 after retries.
+            raise ConfigError(
+                _line("TELEGRAM_BOT_TOKEN", "does not look like a token (digits:35 characters)")
+            )
+        return token
 
 
 def _line(env_name: str, problem: str) -> str:

@@ -42,14 +42,16 @@ def test_defaults() -> None:
 
 
 def test_env_file_is_read(tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=123:abc\nDEFAULT_REMINDER_TIME=07:30\n")
+    (tmp_path / ".env").write_text(
+        "TELEGRAM_BOT_TOKEN=123:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAabc12\nDEFAULT_REMINDER_TIME=07:30\n"
+    )
     settings = load_settings()
-    assert settings.require_token() == "123:abc"
+    assert settings.require_token() == "123:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAabc12"
     assert settings.default_reminder_time == time(7, 30)
 
 
 def test_token_is_secret_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:very-secret")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:very-secret-aaaaaaaaaaaaaaaaaaaaaaa")
     settings = load_settings()
     assert "very-secret" not in repr(settings)
     assert "very-secret" not in str(settings.model_dump())
@@ -126,10 +128,42 @@ def test_run_without_token_exits_2_with_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "token",
+    ["abc", "123:short", "x" * 46, "123456:" + "A" * 34 + "!", " 123:" + "A" * 36],
+)
+def test_a_token_without_telegrams_shape_is_one_clear_line(token: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(telegram_bot_token=token).require_token()
+    message = str(info.value)
+    assert "TELEGRAM_BOT_TOKEN" in message and "does not look like a token" in message
+    assert token.strip() not in message and "\n" not in message
+
+
+def test_a_malformed_token_stops_run_before_any_bot_api_call(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens: a call would fail with exit 1
+    result = _run_cli(
+        ["run"],
+        {"TELEGRAM_BOT_TOKEN": "abc", "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}/bot"},
+        tmp_path,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "does not look like a token" in lines[0]
+
+
 def test_bad_time_zone_exits_2_without_echoing_the_token(tmp_path: Path) -> None:
     result = _run_cli(
         ["run"],
-        {"TELEGRAM_BOT_TOKEN": "123:super-secret", "DEFAULT_TIME_ZONE": "Nowhere/City"},
+        {
+            "TELEGRAM_BOT_TOKEN": "123:super-secret-aaaaaaaaaaaaaaaaaaaaaa",
+            "DEFAULT_TIME_ZONE": "Nowhere/City",
+        },
         tmp_path,
     )
     assert result.returncode == 2
@@ -161,7 +195,7 @@ def test_unreachable_bot_api_is_one_line_without_traceback(tmp_path: Path) -> No
     result = _run_cli(
         ["run"],
         {
-            "TELEGRAM_BOT_TOKEN": "123:super-secret",
+            "TELEGRAM_BOT_TOKEN": "123:super-secret-aaaaaaaaaaaaaaaaaaaaaa",
             "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}/bot",
             "LOG_LEVEL": "WARNING",
         },

@@ -13,7 +13,7 @@ import pytest
 from tests.support.botapi import BotApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "424242:process-test-token-SECRET"
+TOKEN = "424242:process-test-token-SECRET-xxxxxxxxx"
 
 
 @pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM])

@@ -38,7 +38,7 @@ from tests.support.dispatch import Env
 from tests.support.harness import BotHarness, FakeClock, make_settings, running_bot
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "424242:pipeline-test-token"
+TOKEN = "424242:pipeline-test-token-xxxxxxxxxxxxxxx"
 WAIT = 30.0  # generous: CI runs on two shared cores, and a bot process takes a while to start
 
 USER, OTHER, THIRD = 1001, 1002, 1003

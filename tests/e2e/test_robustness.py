@@ -557,7 +557,7 @@ def test_a_nonsense_setting_stops_the_bot_with_one_line(tmp_path: Path) -> None:
         env={
             **env,
             "PYTHONPATH": str(root),
-            "TELEGRAM_BOT_TOKEN": "123:not-echoed",
+            "TELEGRAM_BOT_TOKEN": "123:not-echoed-aaaaaaaaaaaaaaaaaaaaaaaa",
             "DISPATCH_INTERVAL_SECONDS": "0.5",
         },
         cwd=tmp_path,

@@ -40,7 +40,7 @@ from tests.support.harness import make_settings
 from tests.support.proxy import RoundRobinProxy
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "424242:webhook-test-token-SECRET"
+TOKEN = "424242:webhook-test-token-SECRET-xxxxxxxxx"
 SECRET = "webhook-test-secret_0123456789-abcdefXYZ"
 HOOK_PATH = "/telegram/hook"
 WAIT = 60.0  # generous: two bot processes, PostgreSQL and the fake share two cores

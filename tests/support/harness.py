@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.context import BotApplication, Services
 from tests.support.botapi import FIRST_UPDATE_ID, BotApiServer, SentMessage
 
-TOKEN = "123456:TEST-token-never-real"
+TOKEN = "123456:TEST-token-never-real-xxxxxxxxxxxxx"
 WAIT = 20.0  # generous: CI runs on two shared cores
 
 

@@ -43,7 +43,7 @@ from tests.support.botapi import (
     image_size,
 )
 
-TOKEN = "123456:TEST-token"
+TOKEN = "123456:TEST-token-xxxxxxxxxxxxxxxxxxxxxxxx"
 USER = 111
 OTHER = 222
 JSON = dict[str, Any]

@@ -33,7 +33,7 @@ from telegram.ext import (
 
 from tests.support.botapi import BotApiServer, EntityParseError, parse_html
 
-TOKEN = "123456:TEST-token"
+TOKEN = "123456:TEST-token-xxxxxxxxxxxxxxxxxxxxxxxx"
 USER = 111
 
 
