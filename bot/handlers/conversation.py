@@ -101,7 +101,12 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     try:
         response = await conversation.on_button(
-            context.services, event, query.message.message_id, query.data
+            context.services,
+            event,
+            query.message.message_id,
+            query.data,
+            # Telegram's InaccessibleMessage (date 0): too old, or deleted; it cannot be edited.
+            accessible=query.message.is_accessible,
         )
     except AlreadyApplied:
         return

@@ -3,6 +3,8 @@ types. ``bot.botapi.delivery`` turns a Response into Bot API calls."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +110,18 @@ class Response:
         if other.answer is not None:
             self.answer = other.answer
         return self
+
+    def without_edits_of(self, message_id: int) -> None:
+        """The message ``message_id`` can no longer be edited (Telegram marks it inaccessible:
+        too old, or deleted): what would have replaced it goes out as a new message, and what
+        would only have tidied it (its buttons, a cleanup) is dropped."""
+        kept = []
+        for reply in self.replies:
+            if reply.edit != message_id:
+                kept.append(reply)
+            elif not (reply.cleanup or reply.markup_only):
+                kept.append(dataclasses.replace(reply, edit=None))
+        self.replies = kept
 
     @property
     def storable(self) -> bool:

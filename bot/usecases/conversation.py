@@ -355,8 +355,15 @@ async def on_location(
 
 
 async def on_button(
-    services: Services, event: Event, message_id: int, data: str | None
+    services: Services,
+    event: Event,
+    message_id: int,
+    data: str | None,
+    *,
+    accessible: bool = True,
 ) -> Response:
+    """A button press on the bot's message ``message_id``; ``accessible`` is False when Telegram
+    says that message can no longer be edited (then every answer comes as a new message)."""
     payload = decode(data)
     if payload is None:
         return await on_stateless(services, event, "stale_button", answer_only=True)
@@ -378,6 +385,8 @@ async def on_button(
                 await command.run(turn, None)
         else:
             await _flow_button(turn, payload.ref, payload.value, message_id)
+        if not accessible:
+            turn.response.without_edits_of(message_id)
 
     return await run(services, event, handle)
 
