@@ -4,7 +4,6 @@ types. ``bot.botapi.delivery`` turns a Response into Bot API calls."""
 from __future__ import annotations
 
 import dataclasses
-
 from dataclasses import dataclass, field
 from typing import Any
 
