@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -188,14 +188,22 @@ async def dispatch_once(
 ) -> DispatchReport:
     """One pass as if it were ``now``: claim due people batch by batch until none are left
     (or the process is stopping)."""
-    now = services.clock() if now is None else now
+    real = services.clock()
+    now = real if now is None else now
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("dispatch_once needs an aware datetime")
+    # One clock per pass: leases and heartbeats run on the pass's time (``now`` plus what has
+    # elapsed), so a pass "as if it were" another time compares and stamps on the same clock.
+    offset = now - real
+
+    def clock() -> datetime:
+        return services.clock() + offset
+
     stopping = stopping or asyncio.Event()
     report = DispatchReport()
     batch_size = services.settings.dispatch_batch_size
     while not stopping.is_set():
-        batch = await _Batch(bot, services, now, owner, stopping).run(batch_size)
+        batch = await _Batch(bot, services, now, clock, owner, stopping).run(batch_size)
         report.merge(batch)
         # A batch releases or re-leases every row it claimed, so this always ends.
         if batch.claimed < batch_size:
@@ -236,12 +244,14 @@ class _Batch:
         bot: TelegramBot,
         services: Services,
         now: datetime,
+        clock: Callable[[], datetime],
         owner: str,
         stopping: asyncio.Event,
     ) -> None:
         self.bot = bot
         self.services = services
         self.now = now
+        self.clock = clock
         self.owner = owner
         self.stopping = stopping
         self.report = DispatchReport()
@@ -252,7 +262,7 @@ class _Batch:
     async def run(self, limit: int) -> DispatchReport:
         services, now = self.services, self.now
         async with services.sessions() as db, db.begin():
-            claimed = await q.claim_due(db, now, services.clock() + LEASE, limit, self.owner)
+            claimed = await q.claim_due(db, now, self.clock() + LEASE, limit, self.owner)
             self.report.claimed = len(claimed)
             if not claimed:
                 return self.report
@@ -289,7 +299,7 @@ class _Batch:
             await asyncio.sleep(HEARTBEAT_EVERY)
             pending = [i for i in ids if i not in self._recorded]
             async with self.services.sessions() as db, db.begin():
-                await q.heartbeat(db, self.owner, pending, self.services.clock() + LEASE)
+                await q.heartbeat(db, self.owner, pending, self.clock() + LEASE)
 
     async def _send_all(self, plans: Sequence[_Plan]) -> None:
         queue = list(plans)
