@@ -35,10 +35,9 @@ from bot.rendering.i18n import available_languages, texts_for
 from bot.rendering.offload import Renderer
 from bot.rendering.pictures import render_picture, validate_pictures
 from bot.rendering.validation import validate_all
-from bot.usecases.conversation import MENU, finish_group, prepare_group
+from bot.usecases.conversation import MENU
 from db import dispatch as dispatch_queries
 from db.engine import create_engine, create_session_factory
-from db.grouped import GroupCommit
 from db.migrate import downgrade, upgrade
 
 log = logging.getLogger(__name__)
@@ -78,7 +77,6 @@ def build_application(
         clock=clock,
         media=MediaCache(sessions, _picture, clock),
         metrics=metrics,
-        group_commit=GroupCommit(sessions, prepare=prepare_group, finish=finish_group),
     )
     limiter = rate_limiter or RateLimiter(
         overall_per_second=settings.rate_limit_overall_per_second,

@@ -17,7 +17,6 @@ from bot.config import Settings
 if TYPE_CHECKING:
     from bot.botapi.delivery import MediaCache
     from bot.metrics import Metrics
-    from db.grouped import GroupCommit
 
 
 def utc_now() -> datetime:
@@ -34,8 +33,6 @@ class Services:
     metrics: Metrics | None = None
     # Runs CPU-heavy drawing (charts, PDFs) off the event loop; set by the composition root.
     offload: Callable[..., Any] | None = None
-    # Runs the transactions of people's events that arrive together as one (db.grouped).
-    group_commit: GroupCommit | None = None
 
 
 class BotData:

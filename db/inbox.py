@@ -82,21 +82,6 @@ _MARK_APPLIED = (
         response=bindparam("stored_response", type_=_inbox.c.response.type),
     )
 )
-_CLAIM_APPLIED = (
-    update(_inbox)
-    .where(
-        _inbox.c.update_id.in_(bindparam("some_ids", expanding=True)),
-        _inbox.c.state == InboxState.RECEIVED.value,
-    )
-    .values(state=InboxState.APPLIED.value)
-    .returning(_inbox.c.update_id)
-)
-_STORE_RESPONSE = (
-    update(_inbox)
-    .where(_inbox.c.update_id == bindparam("one_id"))
-    .values(response=bindparam("stored_response", type_=_inbox.c.response.type))
-)
-_MARKS = "inbox_applied_later"  # db.info key: the marks mark_applied_later queued
 _MARK_DONE = (
     update(_inbox)
     .where(
@@ -114,28 +99,6 @@ async def mark_applied(db: AsyncSession, update_id: int, response: dict[str, Any
     """In the transaction of the update's effects: False if it was applied before."""
     result = await db.execute(_MARK_APPLIED, {"one_id": update_id, "stored_response": response})
     return _rowcount(result) == 1
-
-
-def mark_applied_later(db: AsyncSession, update_id: int, response: dict[str, Any]) -> None:
-    """``mark_applied`` for an update in a group's transaction (db.grouped): queued, and
-    written with the rest of the group by ``write_marks`` before the group commits."""
-    db.info.setdefault(_MARKS, {})[update_id] = response
-
-
-async def write_marks(db: AsyncSession) -> bool:
-    """Write the marks ``mark_applied_later`` queued, in two statements for the whole group;
-    False if one of the updates was applied before (then nothing must be committed)."""
-    marks: dict[int, dict[str, Any]] = db.info.pop(_MARKS, {})
-    if not marks:
-        return True
-    claimed = await db.execute(_CLAIM_APPLIED, {"some_ids": list(marks)})
-    if len(set(claimed.scalars())) != len(marks):
-        return False
-    await db.execute(
-        _STORE_RESPONSE,
-        [{"one_id": update_id, "stored_response": r} for update_id, r in marks.items()],
-    )
-    return True
 
 
 async def mark_done(db: AsyncSession, update_ids: Sequence[int], now: datetime) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,24 +23,9 @@ from db.models import (
 _PATIENT_BY_USER = select(Patient).where(Patient.telegram_user_id == bindparam("user"))
 
 
-_LOADED = "patients_by_user"  # db.info key: the people load_patients read for this session
-
-
 async def get_patient(db: AsyncSession, telegram_user_id: int) -> Patient | None:
-    loaded = db.info.get(_LOADED)
-    if loaded is not None and telegram_user_id in loaded:
-        return loaded[telegram_user_id]  # type: ignore[no-any-return]
     result = await db.execute(_PATIENT_BY_USER, {"user": telegram_user_id})
     return result.scalar_one_or_none()
-
-
-async def load_patients(db: AsyncSession, telegram_user_ids: Collection[int]) -> None:
-    """Read these people in one query, for the get_patient calls of a group of events
-    (db.grouped) that follow in this session. Someone not found is looked up again then."""
-    result = await db.execute(
-        select(Patient).where(Patient.telegram_user_id.in_(list(telegram_user_ids)))
-    )
-    db.info[_LOADED] = {p.telegram_user_id: p for p in result.scalars()}
 
 
 def new_patient(

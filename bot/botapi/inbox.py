@@ -34,6 +34,7 @@ from typing import Any
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from bot.botapi.batching import Grouped
 from bot.botapi.delivery import ChatGone, answer_callback
 from bot.context import BotApplication, Services
 from bot.logs import describe_error
@@ -41,7 +42,6 @@ from bot.rendering.i18n import texts_for
 from bot.rendering.replies import Response
 from db import inbox
 from db.engine import autocommit
-from db.grouped import Grouped
 from db.inbox import Item
 from db.models import InboxState
 
@@ -269,8 +269,6 @@ class Pipeline:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        if self.services.group_commit is not None:
-            await self.services.group_commit.idle()
         await self._done.idle()
         await self._releases.idle()
         if self.shared:
@@ -341,7 +339,7 @@ class Pipeline:
         self._leased.pop(key, None)
         return await self._releases.call(key, None)
 
-    # --- The bookkeeping of many people at once (each a db.grouped.Grouped) ----------------------
+    # --- The bookkeeping of many people at once (each a batching.Grouped) ----------------------
 
     async def _claim_group(self, asks: dict[int, _Ask]) -> dict[int, _Claimed | None]:
         """Take the leases that are due, then read the open update ids of everyone held, and

@@ -12,9 +12,9 @@ its effects: a redelivered update is never applied twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -39,11 +39,9 @@ from bot.usecases import (
 )
 from bot.usecases.turn import NOTICE_ZONE, Erased, Event, Turn, UnreadableState
 from db import inbox, repo
-from db.grouped import Unit
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 ButtonHandler = Callable[[Turn, Any, str, int], Awaitable[None]]
 TextHandler = Callable[[Turn, Any, str], Awaitable[None]]
@@ -157,32 +155,20 @@ async def run(
     *,
     create: bool = False,
 ) -> Response:
-    """One event for one person, in one transaction, with the update marked applied in it.
-    With ``Services.group_commit`` (the running bot), events of different people that arrive
-    together share one transaction (``db.grouped``); each is applied exactly as it would be
-    alone."""
-    outcome = await _commit(services, _EventUnit(services, event, handler, create))
+    """One event for one person, in one transaction, with the update marked applied in it."""
+    async with services.sessions() as db:
+        outcome = await _apply(services, db, event, handler, create)
+        if not outcome.committed:
+            try:
+                await db.commit()
+            except StaleDataError:
+                # Another event changed this person first (the dispatcher, a racing press):
+                # keep theirs; the person can simply press again.
+                await db.rollback()
+                return Response(answer=outcome.texts.t("errors.already_recorded"))
     for job in outcome.deferred:
         await job()
     return outcome.response
-
-
-async def _commit(services: Services, unit: Unit[T]) -> T:
-    """Run a unit in a group (``Services.group_commit``), or alone where there is none."""
-    group = services.group_commit
-    return await (group.run(unit) if group is not None else unit.alone())
-
-
-async def prepare_group(db: AsyncSession, units: Sequence[Unit[Any]]) -> None:
-    """Read the people of a group of events at once (``db.grouped``'s ``prepare``)."""
-    people = {unit.user_id for unit in units if isinstance(unit, _EventUnit | _Remember)}
-    await repo.load_patients(db, people)
-
-
-async def finish_group(db: AsyncSession) -> None:
-    """Mark the group's updates applied (``db.grouped``'s ``finish``)."""
-    if not await inbox.write_marks(db):
-        raise AlreadyApplied
 
 
 @dataclass
@@ -190,96 +176,63 @@ class _Outcome:
     response: Response
     texts: Texts
     deferred: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    committed: bool = False
+    committed: bool = False  # the event ended in a way that committed its own transaction
 
 
-@dataclass
-class _EventUnit:
-    """One event as a unit of ``db.grouped``."""
-
-    services: Services
-    event: Event
-    handler: Callable[[Turn], Awaitable[None]]
-    create: bool
-
-    @property
-    def user_id(self) -> int:
-        return self.event.user_id
-
-    async def apply(self, db: AsyncSession) -> _Outcome:
-        return await self._apply(db, alone=False)
-
-    async def alone(self) -> _Outcome:
-        async with self.services.sessions() as db:
-            outcome = await self._apply(db, alone=True)
-            if outcome.committed:
-                return outcome
-            try:
-                await db.commit()
-            except StaleDataError:
-                # Another event changed this person first (the dispatcher, a racing press):
-                # keep theirs; the person can simply press again.
-                await db.rollback()
-                texts = outcome.texts
-                return _Outcome(Response(answer=texts.t("errors.already_recorded")), texts)
-            return outcome
-
-    async def _apply(self, db: AsyncSession, *, alone: bool) -> _Outcome:
-        """The event's work in ``db``, marked applied; not committed, unless ``alone`` and the
-        event ended in a way that needs its own transaction (then ``committed``)."""
-        services, event = self.services, self.event
-        now = services.clock()
-        patient = await repo.get_patient(db, event.user_id)
-        if patient is None:
-            texts = texts_for(pick_language(event.language_code))
-            if not self.create:
-                response = Response(answer=texts.t("errors.not_started"))
-                response.add(texts.t("errors.not_started"))
-                await _mark(db, event, response, alone=alone)
-                return _Outcome(response, texts)
-            language = pick_language(event.language_code)
-            patient = repo.new_patient(db, event.user_id, event.chat_id, now, language)
-            await db.flush()
-        turn = Turn(db, patient, now, services.settings, texts_for(patient.language))
-        turn.offloader = services.offload
-        came_back = patient.blocked_at is not None
-        if came_back:
-            patient.blocked_at = None  # any sign of life: messages may flow again
-        try:
-            await self.handler(turn)
-            while turn.pending:
-                await CONTINUATIONS[turn.pending.pop(0)](turn)
-        except Erased:
-            if not alone:
-                raise
-            await _mark(db, event, turn.response)
-            await db.commit()
-            return _Outcome(turn.response, turn.texts, committed=True)
-        except UnreadableState:
-            if not alone:
-                raise
-            await db.rollback()
-            response = Response().add(
-                turn.t("errors.state_unreadable"),
-                rows(Button(turn.t("errors.state_unreadable_button"), command_button("reset"))),
-            )
+async def _apply(
+    services: Services,
+    db: AsyncSession,
+    event: Event,
+    handler: Callable[[Turn], Awaitable[None]],
+    create: bool,
+) -> _Outcome:
+    """The event's work in ``db``, marked applied; not committed unless the event ended in a
+    way that needs its own commit (then ``committed``)."""
+    now = services.clock()
+    patient = await repo.get_patient(db, event.user_id)
+    if patient is None:
+        texts = texts_for(pick_language(event.language_code))
+        if not create:
+            response = Response(answer=texts.t("errors.not_started"))
+            response.add(texts.t("errors.not_started"))
             await _mark(db, event, response)
-            await db.commit()
-            return _Outcome(response, turn.texts, committed=True)
-        _notices(turn, came_back)
-        await _mark(db, event, turn.response, alone=alone)
-        return _Outcome(turn.response, turn.texts, turn.deferred)
+            return _Outcome(response, texts)
+        language = pick_language(event.language_code)
+        patient = repo.new_patient(db, event.user_id, event.chat_id, now, language)
+        await db.flush()
+    turn = Turn(db, patient, now, services.settings, texts_for(patient.language))
+    turn.offloader = services.offload
+    came_back = patient.blocked_at is not None
+    if came_back:
+        patient.blocked_at = None  # any sign of life: messages may flow again
+    try:
+        await handler(turn)
+        while turn.pending:
+            await CONTINUATIONS[turn.pending.pop(0)](turn)
+    except Erased:
+        await _mark(db, event, turn.response)
+        await db.commit()
+        return _Outcome(turn.response, turn.texts, committed=True)
+    except UnreadableState:
+        await db.rollback()
+        response = Response().add(
+            turn.t("errors.state_unreadable"),
+            rows(Button(turn.t("errors.state_unreadable_button"), command_button("reset"))),
+        )
+        await _mark(db, event, response)
+        await db.commit()
+        return _Outcome(response, turn.texts, committed=True)
+    _notices(turn, came_back)
+    await _mark(db, event, turn.response)
+    return _Outcome(turn.response, turn.texts, turn.deferred)
 
 
-async def _mark(db: AsyncSession, event: Event, response: Response, *, alone: bool = True) -> None:
+async def _mark(db: AsyncSession, event: Event, response: Response) -> None:
     """Mark the event's update applied, with its response (the transaction is left to the
-    caller: a redelivered update raises and nothing of it is committed). In a group, the marks
-    are written together at its end (``finish_group``)."""
+    caller: a redelivered update raises and nothing of it is committed)."""
     if event.update_id is not None and response.storable:
         stored = {**response.to_json(), "route": event.route()}
-        if not alone:
-            inbox.mark_applied_later(db, event.update_id, stored)
-        elif not await inbox.mark_applied(db, event.update_id, stored):
+        if not await inbox.mark_applied(db, event.update_id, stored):
             raise AlreadyApplied
 
 
@@ -445,29 +398,15 @@ async def language_of(services: Services, event: Event) -> Texts:
 
 async def remember(services: Services, user_id: int, tag: str, message_id: int) -> None:
     """Store the id of a message the use case asked to track (see Reply.track)."""
-    await _commit(services, _Remember(services, user_id, tag, message_id))
-
-
-@dataclass
-class _Remember:
-    services: Services
-    user_id: int
-    tag: str
-    message_id: int
-
-    async def apply(self, db: AsyncSession) -> None:
-        kind, _, ref = self.tag.partition(":")
+    kind, _, ref = tag.partition(":")
+    async with services.sessions() as db:
         if kind == "card":
-            await repo.set_card(db, self.user_id, ref, self.message_id)
+            await repo.set_card(db, user_id, ref, message_id)
         elif kind == "session" and ref.isascii() and ref.isdigit():
-            patient = await repo.get_patient(db, self.user_id)
+            patient = await repo.get_patient(db, user_id)
             if patient is not None:
-                await repo.set_session_message(db, int(ref), patient.id, self.message_id)
-
-    async def alone(self) -> None:
-        async with self.services.sessions() as db:
-            await self.apply(db)
-            try:
-                await db.commit()
-            except StaleDataError:
-                await db.rollback()
+                await repo.set_session_message(db, int(ref), patient.id, message_id)
+        try:
+            await db.commit()
+        except StaleDataError:
+            await db.rollback()

@@ -4,7 +4,6 @@ the wrong state) gets a short answer and changes nothing; /help without a person
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 import pytest
 
@@ -13,10 +12,9 @@ from bot.context import Services
 from bot.domain.flows import Flow
 from bot.rendering.replies import Response
 from bot.usecases import conversation
-from bot.usecases.conversation import MENU, AlreadyApplied, finish_group, prepare_group
+from bot.usecases.conversation import MENU, AlreadyApplied
 from bot.usecases.turn import Event, Turn
 from db import inbox, repo
-from db.grouped import GroupCommit
 from db.inbox import Item
 from db.models import InboxState
 from tests.support.harness import FakeClock
@@ -243,14 +241,14 @@ async def test_a_forged_weekly_day_changes_nothing(services: Services, person: P
     assert await stored_rows(services) == before
 
 
-# --- Group commit (db.grouped): people's events that arrive together --------------------------
+# --- People's events that arrive together: each in its own transaction -------------------------
 
 
 async def _pressing_together(
     services: Services, count: int
 ) -> tuple[Services, list[Person], list[Event]]:
     """``count`` people with a check-in card open on pain, each about to press "5" (an update
-    stored in the inbox), and Services that group their transactions as the running bot does."""
+    stored in the inbox)."""
     people, events, items = [], [], []
     for n in range(count):
         person = Person(services, user_id=2001 + n)
@@ -262,9 +260,7 @@ async def _pressing_together(
     async with services.sessions() as db:
         await inbox.accept(db, items, services.clock())
         await db.commit()
-    group = GroupCommit(services.sessions, prepare=prepare_group, finish=finish_group)
-    grouped = replace(services, group_commit=group)
-    return grouped, people, events
+    return services, people, events
 
 
 async def _press_five(services: Services, person: Person, event: Event) -> Response:
@@ -272,15 +268,13 @@ async def _press_five(services: Services, person: Person, event: Event) -> Respo
     return await conversation.on_button(services, event, message_id, data)
 
 
-async def test_presses_that_arrive_together_are_each_applied_in_one_commit(
+async def test_presses_that_arrive_together_are_each_applied_once(
     services_each_backend: Services,
 ) -> None:
     grouped, people, events = await _pressing_together(services_each_backend, 3)
     responses = await asyncio.gather(
         *(_press_five(grouped, p, e) for p, e in zip(people, events, strict=True))
     )
-    assert grouped.group_commit is not None
-    assert (grouped.group_commit.groups, grouped.group_commit.fallbacks) == (1, 0)
     for person, response in zip(people, responses, strict=True):
         (reply,) = response.replies
         assert reply.edit == person.button_data("5")[1]  # the card, edited in place
@@ -296,7 +290,7 @@ async def test_a_press_applied_before_leaves_the_others_of_its_group_applied_onc
     services_each_backend: Services,
 ) -> None:
     """One update of the group was applied already (another process got there first): it is
-    not applied again, and the group falls back to one transaction each for the others."""
+    not applied again, and the others are applied once each."""
     grouped, people, events = await _pressing_together(services_each_backend, 3)
     async with grouped.sessions() as db:
         assert await inbox.mark_applied(db, 901, {"replies": []})
@@ -306,7 +300,6 @@ async def test_a_press_applied_before_leaves_the_others_of_its_group_applied_onc
         return_exceptions=True,
     )
     assert isinstance(results[1], AlreadyApplied)
-    assert grouped.group_commit is not None and grouped.group_commit.fallbacks == 1
     answers = [(await p.stored()).flow_data["answers"] for p in people]
     assert answers == [{"pain": 5}, {}, {"pain": 5}]
 
