@@ -49,8 +49,15 @@ async def test_a_french_person_never_meets_english(database_url: str) -> None:
         await tap(bot, "measures.extent.3")
         await bot.tap(USER, "8 h 00")
         await bot.say(USER, "il est 8 h 00")  # 07:00 UTC: Paris, Lagos, Berlin...
-        if FR.t("onboarding.zone_pick") in bot.last(USER).text:
-            await bot.tap(USER, next(b for b in bot.last(USER).buttons if "Paris" in b))
+        # France first, then the French-speaking countries, the places named in French.
+        assert bot.last(USER).text == FR.t("onboarding.zone_pick")
+        assert bot.last(USER).buttons[:3] == [
+            "Paris, France (Europe/Paris)",
+            "Bruxelles, Belgique (Europe/Brussels)",
+            "Zurich, Suisse (Europe/Zurich)",
+        ]
+        assert "Berlin, Allemagne (Europe/Berlin)" in bot.last(USER).buttons
+        await bot.tap(USER, "Paris, France (Europe/Paris)")
         await tap(bot, "onboarding.zone_yes")
         await tap(bot, "onboarding.start_now")
         routine = bot.last(USER)
