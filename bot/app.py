@@ -25,6 +25,7 @@ from bot.botapi.inbox import Pipeline, Poller
 from bot.botapi.ratelimit import RateLimiter
 from bot.botapi.transport import AiohttpRequest
 from bot.config import ConfigError, Settings
+from bot.content import DEFAULT_LANGUAGE
 from bot.context import BotApplication, BotContext, BotData, Services, utc_now
 from bot.domain import zones
 from bot.handlers import register_handlers
@@ -35,7 +36,7 @@ from bot.rendering.i18n import available_languages, texts_for
 from bot.rendering.offload import Renderer
 from bot.rendering.pictures import render_picture, validate_pictures
 from bot.rendering.validation import validate_all
-from bot.usecases.conversation import MENU
+from bot.usecases.conversation import MENU, menu_in
 from db import dispatch as dispatch_queries
 from db.engine import create_engine, create_session_factory
 from db.migrate import downgrade, upgrade
@@ -51,6 +52,13 @@ MIGRATION_LOCK = 0x5C1A7C4
 def _picture(key: str) -> bytes:
     exercise, stage = key.removeprefix("e").split("s")
     return render_picture(int(exercise), int(stage))
+
+
+def command_menu(language: str) -> list[BotCommand]:
+    """The command menu for a language: the commands under its names, described in its words
+    (from the one list, ``bot.usecases.conversation.COMMANDS``)."""
+    texts = texts_for(language)
+    return [BotCommand(name, texts.t(f"commands.{key}")) for key, name in menu_in(language)]
 
 
 def build_application(
@@ -94,12 +102,11 @@ def build_application(
         # The city index and the pictures take a moment: build them now, not when the first
         # person types a city or gets a routine.
         await asyncio.gather(asyncio.to_thread(zones.warm_up), asyncio.to_thread(validate_pictures))
+        # Each language's menu shows its own names ("/aide" in French); the default menu, for
+        # every other language, is English.
         for language in available_languages():
-            texts = texts_for(language)
-            menu = [BotCommand(name, texts.t(f"commands.{name}")) for name in MENU]
-            await app.bot.set_my_commands(menu, language_code=language)
-        english = texts_for(None)
-        await app.bot.set_my_commands([BotCommand(n, english.t(f"commands.{n}")) for n in MENU])
+            await app.bot.set_my_commands(command_menu(language), language_code=language)
+        await app.bot.set_my_commands(command_menu(DEFAULT_LANGUAGE))
         log.info("Bot started as @%s", app.bot.username)
 
     async def post_shutdown(_app: BotApplication) -> None:

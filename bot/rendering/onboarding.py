@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_timezone_location
+
 from bot.botapi.callbacks import flow_button
 from bot.domain.safety import SymptomDuration
 from bot.domain.timing import local_now
-from bot.domain.zones import ZoneMatch
+from bot.domain.zones import ZoneMatch, place_key
 from bot.rendering.i18n import Texts, available_languages, texts_for
 from bot.rendering.replies import Button, Keyboard, rows
 
@@ -63,9 +65,31 @@ def local_time(zone: str, now: datetime, texts: Texts) -> str:
     )
 
 
+def zone_label(match: ZoneMatch, texts: Texts) -> str:
+    """ "Bruxelles, Belgique (Europe/Brussels)": the place and its country in the person's
+    language (Babel's CLDR names), the zone's name after it; just the name for "UTC"."""
+    if not match.place:
+        return match.zone
+    city = _city_name(match, texts)
+    country = texts.locale.territories.get(match.country, match.country) if match.country else ""
+    return f"{', '.join(part for part in (city, match.region, country) if part)} ({match.zone})"
+
+
+def _city_name(match: ZoneMatch, texts: Texts) -> str:
+    """The city in the person's language when it is the zone's own city, the one CLDR names in
+    every language ("London" -> "Londres" for Europe/London, not for London, Ontario)."""
+    try:
+        english = get_timezone_location(match.zone, locale="en", return_city=True)
+        if place_key(english) != place_key(match.place):
+            return match.place
+        return str(get_timezone_location(match.zone, locale=texts.locale, return_city=True))
+    except (LookupError, ValueError):  # a zone CLDR does not know
+        return match.place
+
+
 def zone_pick(nonce: str, matches: Sequence[ZoneMatch], texts: Texts) -> tuple[str, Keyboard]:
     return texts.t("onboarding.zone_pick"), rows(
-        *(_button(nonce, m.label, "pick", i) for i, m in enumerate(matches))
+        *(_button(nonce, zone_label(m, texts), "pick", i) for i, m in enumerate(matches))
     )
 
 

@@ -10,6 +10,8 @@ Every word comes from the catalogue (tags stripped) and every date from Babel.
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -48,6 +50,7 @@ from bot.rendering.charts import (
     format_day,
     plain_text,
 )
+from bot.rendering.i18n import texts_for
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 REGULAR_FONT = FONT_DIR / "DejaVuSans.ttf"
@@ -80,14 +83,23 @@ RULE = (170, 170, 170)
 ZEBRA = (242, 242, 242)
 HEADER_FILL = (225, 225, 225)
 
-FILENAME_PATTERN = "sciatica-summary-{date}.pdf"
 SERIOUS = frozenset({"emergency", "urgent"})  # in bold in the events table
 WATCH_ROWS = 3  # a "watch" verdict given more often than this shares one row
 
 
+def file_name(cat: Catalogue, key: str, day: date) -> str:
+    """A file's name in the person's language ("files.summary": "resume-sciatique-2026-12-06.pdf"),
+    the day it was made and nothing about the person; ASCII only (accents dropped, anything
+    else a hyphen), which every phone and mail client keeps as it is."""
+    name = plain_text(cat.text(f"files.{key}", date=day.isoformat()))
+    decomposed = unicodedata.normalize("NFKD", name)
+    ascii_name = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_name)
+
+
 def report_filename(progress: Progress) -> str:
-    """The PDF's file name: the date it was made, nothing about the person."""
-    return FILENAME_PATTERN.format(date=progress.today.isoformat())
+    """The PDF's file name, in the person's language."""
+    return file_name(texts_for(progress.language).content.catalogue, "summary", progress.today)
 
 
 # --- Drawing helpers -----------------------------------------------------------------------------

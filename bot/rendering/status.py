@@ -218,11 +218,13 @@ def weekly_question(nonce: str, texts: Texts) -> tuple[str, Keyboard]:
     return texts.t("weekly_setting.question"), rows(*buttons, width=2)
 
 
-def help_text(commands: Sequence[str], texts: Texts) -> str:
-    """Built from the one list of commands, with each command's description."""
+def help_text(commands: Sequence[str | tuple[str, str]], texts: Texts) -> str:
+    """Built from the one list of commands, with each command's description: each command is
+    its key, or (key, the name the person's language gives it)."""
+    pairs = [(c, c) if isinstance(c, str) else c for c in commands]
     lines = [f"<b>{texts.t('help.title')}</b>"]
     lines += [
-        texts.t("help.line", name=name, text=texts.t(f"help.commands.{name}")) for name in commands
+        texts.t("help.line", name=name, text=texts.t(f"help.commands.{key}")) for key, name in pairs
     ]
     lines += ["", f"<i>{texts.t('help.footer')}</i>"]
     return "\n".join(lines)

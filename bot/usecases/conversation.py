@@ -109,36 +109,57 @@ CONTINUATIONS: Mapping[Next, Callable[[Turn], Awaitable[None]]] = {
 
 @dataclass(frozen=True)
 class Command:
-    """One command: its name, what it does, and where it shows."""
+    """One command: its name in each language, what it does, and where it shows.
 
-    name: str
+    Both names work for everyone, whatever their language (an English speaker's /aide gets
+    help in English); the menu (setMyCommands per language) and /help show the person's.
+    Telegram's rule for a name: 1 to 32 characters among a-z, 0-9 and _.
+    """
+
+    name: str  # the English name, also the command's key (texts, buttons)
+    fr: str  # the French name
     run: TurnCommand | None  # None: answered without a person (/help)
     menu: bool = True  # in Telegram's command menu and in /help
     creates: bool = False  # /start creates the person
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name that runs it."""
+        return tuple(dict.fromkeys((self.name, self.fr)))
+
+    def name_in(self, language: str) -> str:
+        """The name a person speaking ``language`` sees (English for any other language)."""
+        return self.fr if language == "fr" else self.name
+
 
 COMMANDS: tuple[Command, ...] = (
-    Command("start", account.start, menu=False, creates=True),
-    Command("today", account.today),
-    Command("checkin", account.checkin_command),
-    Command("status", account.status_command),
-    Command("progress", progress.progress_command),
-    Command("report", progress.report_command),
-    Command("export", progress.export_command),
-    Command("howto", account.howto),
-    Command("pause", account.pause),
-    Command("resume", account.resume_command),
-    Command("reset", account.reset),
-    Command("time", account.time_command),
-    Command("timezone", account.timezone_command),
-    Command("reminders", account.reminders),
-    Command("weekly", account.weekly),
-    Command("language", account.language),
-    Command("help", None),
-    Command("delete", account.delete),
+    Command("start", "start", account.start, menu=False, creates=True),  # Telegram's button
+    Command("today", "aujourdhui", account.today),
+    Command("checkin", "questionnaire", account.checkin_command),
+    Command("status", "etat", account.status_command),
+    Command("progress", "progres", progress.progress_command),
+    Command("report", "rapport", progress.report_command),
+    Command("export", "exporter", progress.export_command),
+    Command("howto", "exercice", account.howto),
+    Command("pause", "pause", account.pause),
+    Command("resume", "reprendre", account.resume_command),
+    Command("reset", "recommencer", account.reset),
+    Command("time", "heure", account.time_command),
+    Command("timezone", "fuseau", account.timezone_command),
+    # The settings of the program go here (the leg with the symptoms: /side, /jambe).
+    Command("reminders", "rappels", account.reminders),
+    Command("weekly", "hebdo", account.weekly),
+    Command("language", "langue", account.language),
+    Command("help", "aide", None),
+    Command("delete", "supprimer", account.delete),
 )
-COMMANDS_BY_NAME: Mapping[str, Command] = {c.name: c for c in COMMANDS}
+COMMANDS_BY_NAME: Mapping[str, Command] = {name: c for c in COMMANDS for name in c.names}
 MENU: tuple[str, ...] = tuple(c.name for c in COMMANDS if c.menu)
+
+
+def menu_in(language: str) -> list[tuple[str, str]]:
+    """The menu for a language: (key, the name shown) of each command, in the menu's order."""
+    return [(c.name, c.name_in(language)) for c in COMMANDS if c.menu]
 
 
 # --- The runner ----------------------------------------------------------------------------------
@@ -383,7 +404,7 @@ async def on_stateless(
     """A short fixed answer in the person's language (help, stickers, edits, groups...)."""
     texts = await language_of(services, event)
     if key == "help":
-        return Response().add(status_texts.help_text(MENU, texts))
+        return Response().add(status_texts.help_text(menu_in(texts.language), texts))
     text = texts.t(f"errors.{key}")
     if answer_only:
         return Response(answer=text)

@@ -28,6 +28,7 @@ from bot.domain.timing import local_date
 from bot.rendering import offload
 from bot.rendering.charts import has_enough_for_chart, render_caption, render_not_enough
 from bot.rendering.replies import Reply, Upload
+from bot.rendering.report import file_name
 from bot.usecases.turn import Turn, UnreadableState, program_state, zone_of
 from db import repo
 from db.models import DailySession, Patient, ReportKind, SafetyEvent, SymptomReport
@@ -163,7 +164,7 @@ async def progress_command(turn: Turn, _args: str | None) -> None:
     async def draw() -> None:
         png = await turn.offload(offload.chart_png, data)
         turn.response.replies.append(
-            Reply(caption, upload=Upload(f"progress-{data.today.isoformat()}.png", png, photo=True))
+            Reply(caption, upload=Upload(_file_name(turn, "chart"), png, photo=True))
         )
 
     turn.later(draw)
@@ -187,21 +188,25 @@ async def export_command(turn: Turn, _args: str | None) -> None:
     sessions = await repo.sessions_of(turn.db, patient.id)
     reports = await repo.reports_of(turn.db, patient.id)
     events = await repo.events_of(turn.db, patient.id)
-    zone = turn.zone
-    stamp = turn.today.isoformat()
+    header = [turn.t(f"export_columns.{column}") for column in CSV_COLUMNS]
     turn.response.add(turn.t("export.intro"))
     turn.response.replies.append(
         Reply(
             turn.t("export.csv"),
             upload=Upload(
-                f"sciatica-check-ins-{stamp}.csv", check_ins_csv(reports, sessions, zone)
+                _file_name(turn, "check_ins"), check_ins_csv(reports, sessions, turn.zone, header)
             ),
         )
     )
     everything = export_json(patient, sessions, reports, events, turn.now)
     turn.response.replies.append(
-        Reply(turn.t("export.json"), upload=Upload(f"sciatica-data-{stamp}.json", everything))
+        Reply(turn.t("export.json"), upload=Upload(_file_name(turn, "data"), everything))
     )
+
+
+def _file_name(turn: Turn, key: str) -> str:
+    """The name of a file sent today, in the person's language (``files.*`` in progress.toml)."""
+    return file_name(turn.texts.content.catalogue, key, turn.today)
 
 
 # The person's row without the bot's own bookkeeping (an open dialogue, dispatcher leases).
@@ -225,13 +230,17 @@ CSV_COLUMNS = (
 
 
 def check_ins_csv(
-    reports: Sequence[SymptomReport], sessions: Sequence[DailySession], zone: ZoneInfo
+    reports: Sequence[SymptomReport],
+    sessions: Sequence[DailySession],
+    zone: ZoneInfo,
+    header: Sequence[str] = CSV_COLUMNS,
 ) -> bytes:
-    """One row per report, in the person's local time (UTF-8 with a BOM for spreadsheets)."""
+    """One row per report, in the person's local time (UTF-8 with a BOM for spreadsheets), under
+    ``header`` (the columns' names in the person's language, ``export_columns.*``)."""
     by_id = {s.id: s for s in sessions}
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(header)
     for report in reports:
         local = report.created_at.astimezone(zone)
         session = by_id.get(report.session_id) if report.session_id else None

@@ -100,7 +100,9 @@ async def on_zone_text(turn: Turn, data: ZoneData, text: str) -> None:
     clock = find_clock_in_text(text) or parse_clock(text)
     matches: list[ZoneMatch]
     if clock is not None:
-        matches = zones_for_local_time(clock, turn.now, limit=MAX_ZONE_CHOICES)
+        matches = zones_for_local_time(
+            clock, turn.now, limit=MAX_ZONE_CHOICES, language=turn.texts.language
+        )
     else:
         matches = find_zones(text, limit=MAX_ZONE_CHOICES)
     if not matches:

@@ -166,14 +166,34 @@ def test_find_zones_nonsense(query: str) -> None:
     assert find_zones(query) == []
 
 
-def test_find_zones_labels() -> None:
-    assert find_zones("Paris, France") == [
-        ZoneMatch("Europe/Paris", "Paris, France (Europe/Paris)")
-    ]
-    assert find_zones("europe/paris") == [ZoneMatch("Europe/Paris", "Paris (Europe/Paris)")]
-    assert find_zones("etc/utc") == [ZoneMatch("Etc/UTC", "Etc/UTC")]
-    assert find_zones("sao paulo")[0].label == "São Paulo, Brazil (America/Sao_Paulo)"
-    assert find_zones("Paris, TX")[0].label == "Paris, TX, United States (America/Chicago)"
+def test_find_zones_places() -> None:
+    assert find_zones("Paris, France") == [ZoneMatch("Europe/Paris", "Paris", "", "FR")]
+    assert find_zones("europe/paris") == [ZoneMatch("Europe/Paris", "Paris")]
+    assert find_zones("etc/utc") == [ZoneMatch("Etc/UTC")]
+    assert find_zones("sao paulo")[0] == ZoneMatch("America/Sao_Paulo", "São Paulo", "", "BR")
+    assert find_zones("Paris, TX")[0] == ZoneMatch("America/Chicago", "Paris", "TX", "US")
+    assert find_zones("EST") == [ZoneMatch("America/New_York", "New York City", "NY", "US")]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # Another name of the city, written with capitals or accents: shown as typed.
+        ("Genève", ZoneMatch("Europe/Zurich", "Genève", "", "CH")),
+        ("genève", ZoneMatch("Europe/Zurich", "Genève", "", "CH")),
+        ("Londres", ZoneMatch("Europe/London", "Londres", "", "GB")),
+        ("Bruxelles, Belgique", ZoneMatch("Europe/Brussels", "Bruxelles", "", "BE")),
+        # Lower-case ASCII: the data's name (the rendering puts it in the person's language).
+        ("geneve", ZoneMatch("Europe/Zurich", "Geneva", "", "CH")),
+        ("nyc", ZoneMatch("America/New_York", "New York City", "NY", "US")),
+        # A country by its name in the bot's languages.
+        ("Allemagne", ZoneMatch("Europe/Berlin", "Berlin", "", "DE")),
+        ("suisse", ZoneMatch("Europe/Zurich", "Zürich", "", "CH")),
+        ("Royaume-Uni", ZoneMatch("Europe/London", "London", "", "GB")),
+    ],
+)
+def test_find_zones_other_names(query: str, expected: ZoneMatch) -> None:
+    assert find_zones(query)[0] == expected
 
 
 def test_find_zones_ranks_by_population_and_deduplicates_zones() -> None:
@@ -187,7 +207,7 @@ def test_find_zones_ranks_by_population_and_deduplicates_zones() -> None:
         "America/Chicago",
         "America/Phoenix",
     ]
-    assert united_states[0].label.startswith("New York City, NY, United States")
+    assert united_states[0] == ZoneMatch("America/New_York", "New York City", "NY", "US")
     assert len(find_zones("United States", limit=2)) == 2
     assert find_zones("paris", limit=0) == []
 
@@ -197,7 +217,7 @@ def test_find_zones_ranks_by_population_and_deduplicates_zones() -> None:
 def test_find_zones_answers_only_loadable_zones(query: str) -> None:
     for match in find_zones(query):
         assert is_valid_zone(match.zone)
-        assert match.label
+        assert match.place or match.zone.startswith("Etc/") or "/" not in match.zone
         # A bare "Etc/GMT+3" only ever comes back when it was typed.
         if match.zone.startswith("Etc/GMT") and match.zone != "Etc/GMT":
             assert match.zone.casefold() in query.casefold().replace(" ", "")
@@ -261,6 +281,99 @@ def test_zones_for_local_time_limits_and_refuses_naive() -> None:
     assert zones_for_local_time(time(17, 15), WINTER) == []  # no zone is at +05:15
     with pytest.raises(ValueError, match="aware"):
         zones_for_local_time(time(13, 0), datetime(2026, 1, 1, 12))  # noqa: DTZ001
+
+
+# 06:00 UTC in January is 07:00 in Paris, Lagos, Berlin...; in July, 08:00 there.
+MORNING_WINTER = datetime(2026, 1, 15, 6, 0, tzinfo=UTC)
+MORNING_SUMMER = datetime(2026, 7, 15, 6, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("local", "now", "language", "expected"),
+    [
+        # French: France first, then the other French-speaking countries, then the rest.
+        (
+            time(7, 0),
+            MORNING_WINTER,
+            "fr",
+            [
+                "Europe/Paris",
+                "Europe/Brussels",
+                "Europe/Zurich",
+                "Europe/Luxembourg",
+                "Africa/Lagos",
+                "Europe/Berlin",
+            ],
+        ),
+        (
+            time(8, 0),
+            MORNING_SUMMER,
+            "fr",
+            [
+                "Europe/Paris",
+                "Europe/Brussels",
+                "Europe/Zurich",
+                "Europe/Luxembourg",
+                "Europe/Berlin",
+                "Africa/Johannesburg",
+            ],
+        ),
+        # UTC-5: Canada (Montréal, Québec are on Toronto's time) before the United States.
+        (
+            time(1, 0),
+            MORNING_WINTER,
+            "fr",
+            ["America/Toronto", "America/New_York", "America/Bogota", "America/Lima"],
+        ),
+        # English: the UK and Ireland first at UTC+0, the US and Canada at UTC-5...
+        (
+            time(6, 0),
+            MORNING_WINTER,
+            "en",
+            ["Europe/London", "Europe/Dublin", "Africa/Abidjan", "Africa/Accra"],
+        ),
+        (
+            time(1, 0),
+            MORNING_WINTER,
+            "en",
+            [
+                "America/New_York",
+                "America/Toronto",
+                "America/Detroit",
+                "America/Indiana/Indianapolis",
+                "America/Bogota",
+                "America/Lima",
+            ],
+        ),
+        # ...and where no English-speaking country matches, the most populous as before (English
+        # is also the language of everyone whose Telegram speaks neither).
+        (
+            time(7, 0),
+            MORNING_WINTER,
+            "en",
+            ["Africa/Lagos", "Europe/Berlin", "Europe/Madrid", "Europe/Rome", "Europe/Paris"],
+        ),
+        (time(7, 0), MORNING_WINTER, None, ["Africa/Lagos", "Europe/Berlin", "Europe/Madrid"]),
+        (time(7, 0), MORNING_WINTER, "de", ["Africa/Lagos", "Europe/Berlin", "Europe/Madrid"]),
+        (time(11, 30), MORNING_WINTER, "fr", ["Asia/Kolkata", "Asia/Colombo"]),
+    ],
+)
+def test_zones_for_local_time_offers_the_countries_of_the_language_first(
+    local: time, now: datetime, language: str | None, expected: list[str]
+) -> None:
+    zones = zones_of(zones_for_local_time(local, now, limit=6, language=language))
+    assert zones[: len(expected)] == expected
+    assert len(zones) <= 6
+
+
+def test_home_countries_leave_room_for_the_rest() -> None:
+    # Many US and Canadian zones show 01:00 at 06:00 UTC: at most limit - 2 of them go first.
+    for limit in (3, 4, 6):
+        zones = zones_of(zones_for_local_time(time(1, 0), MORNING_WINTER, limit, "en"))
+        assert len(zones) == limit
+        assert "America/Bogota" in zones
+    assert zones_of(zones_for_local_time(time(7, 0), MORNING_WINTER, 1, "fr")) == ["Europe/Paris"]
+    assert zones_for_local_time(time(7, 0), MORNING_WINTER, 0, "fr") == []
 
 
 @settings(max_examples=100, deadline=None)

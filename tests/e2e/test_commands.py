@@ -222,3 +222,21 @@ async def test_forbidden_on_send_marks_inactive(database_url: str) -> None:
         bot.server.forbid_chat(USER)
         bot.server.send_text(USER, "/status")
         await eventually(bot, lambda row: row.blocked_at is not None)
+
+
+async def test_a_french_command_name_does_what_the_english_one_does(database_url: str) -> None:
+    """An English speaker's /aujourdhui is /today: the same routine, the same buttons."""
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        await onboard(bot)
+        today = await bot.say(USER, "/today")
+        assert "Day 1" in today.text
+        again = await bot.say(USER, "/aujourdhui")
+        assert (again.text, again.buttons) == (today.text, today.buttons)
+        status = await bot.say(USER, "/etat")
+        assert status.text == (await bot.say(USER, "/status")).text
+        paused = await bot.say(USER, "/pause 3")
+        assert "paused for 3 days" in paused.text
+        await bot.say(USER, "/reprendre")
+        row = await patient(bot)
+        assert row is not None
+        assert row.status == PatientStatus.ACTIVE

@@ -49,8 +49,15 @@ async def test_a_french_person_never_meets_english(database_url: str) -> None:
         await tap(bot, "measures.extent.3")
         await bot.tap(USER, "8 h 00")
         await bot.say(USER, "il est 8 h 00")  # 07:00 UTC: Paris, Lagos, Berlin...
-        if FR.t("onboarding.zone_pick") in bot.last(USER).text:
-            await bot.tap(USER, next(b for b in bot.last(USER).buttons if "Paris" in b))
+        # France first, then the French-speaking countries, the places named in French.
+        assert bot.last(USER).text == FR.t("onboarding.zone_pick")
+        assert bot.last(USER).buttons[:3] == [
+            "Paris, France (Europe/Paris)",
+            "Bruxelles, Belgique (Europe/Brussels)",
+            "Zurich, Suisse (Europe/Zurich)",
+        ]
+        assert "Berlin, Allemagne (Europe/Berlin)" in bot.last(USER).buttons
+        await bot.tap(USER, "Paris, France (Europe/Paris)")
         await tap(bot, "onboarding.zone_yes")
         await tap(bot, "onboarding.start_now")
         routine = bot.last(USER)
@@ -92,7 +99,43 @@ async def test_the_command_menu_is_set_in_each_language(database_url: str) -> No
     async with running_bot(database_url, start_dispatcher=False) as bot:
         french = {c["command"]: c["description"] for c in bot.server.commands_for(None, "fr")}
         english = {c["command"]: c["description"] for c in bot.server.commands_for(None, "en")}
-        assert french.keys() == english.keys()
-        assert french["today"] == FR.t("commands.today")
+        assert list(french) == [
+            "aujourdhui",
+            "questionnaire",
+            "etat",
+            "progres",
+            "rapport",
+            "exporter",
+            "exercice",
+            "pause",
+            "reprendre",
+            "recommencer",
+            "heure",
+            "fuseau",
+            "rappels",
+            "hebdo",
+            "langue",
+            "aide",
+            "supprimer",
+        ]
+        assert french["aujourdhui"] == FR.t("commands.today")
+        assert french["aide"] == FR.t("commands.help")
+        assert french["reprendre"] == FR.t("commands.resume")
+        assert list(english)[:3] == ["today", "checkin", "status"]
+        assert len(english) == len(french)
         assert english["today"] == EN.t("commands.today")
+        assert english["help"] == EN.t("commands.help")
         assert bot.server.commands == bot.server.commands_for(None, "en")
+
+
+async def test_french_command_names_work_for_everyone(database_url: str) -> None:
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        french = await bot.say(USER, "/aide", language_code="fr-FR")
+        assert french.text.startswith(FR.t("help.title"))
+        assert "/aujourdhui" in french.text and "/reprendre" in french.text
+        assert "/today" not in french.text
+        english = await bot.say(USER + 1, "/aide", language_code="en-GB")
+        assert english.text.startswith(EN.t("help.title"))
+        assert "/today" in english.text and "/aujourdhui" not in english.text
+        also = await bot.say(USER, "/help", language_code="fr-FR")  # English names work too
+        assert also.text == french.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -14,7 +14,8 @@ from pypdf.generic import ArrayObject, DictionaryObject, PdfObject
 from bot.content import Catalogue, Content, load_content
 from bot.domain.progress import CheckInPoint, Progress, SafetyMark
 from bot.rendering.charts import render_chart
-from bot.rendering.report import render_report, report_filename
+from bot.rendering.i18n import texts_for
+from bot.rendering.report import file_name, render_report, report_filename
 from tests.rendering.test_charts import START, sample_progress
 
 A4_POINTS = (595.28, 841.89)
@@ -284,3 +285,17 @@ def test_the_same_history_gives_the_same_file(
 
 def test_report_filename_names_the_day_and_nothing_else(progress: Progress) -> None:
     assert report_filename(progress) == "sciatica-summary-2026-03-29.pdf"
+    french = replace(progress, language="fr")
+    assert report_filename(french) == "resume-sciatique-2026-03-29.pdf"
+
+
+def test_file_names_are_ascii_whatever_the_translation() -> None:
+    catalogue = texts_for("fr").content.catalogue
+    accented = replace(
+        catalogue, texts={**catalogue.texts, "files.summary": "résumé sciatique {date}.pdf"}
+    )
+    assert file_name(accented, "summary", date(2026, 12, 6)) == "resume-sciatique-2026-12-06.pdf"
+    for key in ("summary", "chart", "check_ins", "data"):
+        for language in ("en", "fr"):
+            name = file_name(texts_for(language).content.catalogue, key, date(2026, 12, 6))
+            assert re.fullmatch(r"[a-z-]+-2026-12-06\.(pdf|png|csv|json)", name), name

@@ -4,6 +4,7 @@ the wrong state) gets a short answer and changes nothing; /help without a person
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -12,7 +13,12 @@ from bot.context import Services
 from bot.domain.flows import Flow
 from bot.rendering.replies import Response
 from bot.usecases import conversation
-from bot.usecases.conversation import MENU, AlreadyApplied
+from bot.usecases.conversation import (
+    COMMANDS,
+    COMMANDS_BY_NAME,
+    MENU,
+    AlreadyApplied,
+)
 from bot.usecases.turn import Event, Turn
 from db import inbox, repo
 from db.inbox import Item
@@ -215,9 +221,45 @@ async def test_help_without_a_person_is_in_the_telegram_language(
     response = await person.send("/help")
     (reply,) = response.replies
     assert reply.text.startswith(f"<b>{title}</b>")
-    for name in MENU:
-        assert f"/{name}" in reply.text
+    french = title == "Ce que je peux faire"
+    lines = reply.text.splitlines()
+    for command in COMMANDS:
+        shown, other = (command.fr, command.name) if french else (command.name, command.fr)
+        listed = any(re.match(rf"/{shown}\W", line) for line in lines)
+        assert listed == command.menu, shown
+        if other != shown:  # the other language's name is never shown
+            assert not re.search(rf"/{other}(?![a-z0-9_])", reply.text), other
     assert await person.row() is None
+
+
+@pytest.mark.parametrize(
+    ("language_code", "typed", "title"),
+    [
+        ("en", "/aide", "What I can do"),  # the French name works for an English speaker
+        ("fr", "/help", "Ce que je peux faire"),  # and the English one for a French speaker
+        ("fr", "/aide", "Ce que je peux faire"),
+        (None, "/aide", "What I can do"),
+    ],
+)
+async def test_both_names_of_a_command_work_for_everyone(
+    services: Services, language_code: str | None, typed: str, title: str
+) -> None:
+    person = Person(services, language_code=language_code)
+    (reply,) = (await person.send(typed)).replies
+    assert reply.text.startswith(f"<b>{title}</b>")
+
+
+def test_every_command_has_valid_distinct_names() -> None:
+    names = [name for command in COMMANDS for name in command.names]
+    assert len(names) == len(set(names))
+    assert all(re.fullmatch(r"[a-z0-9_]{1,32}", name) for name in names)
+    assert COMMANDS_BY_NAME["aujourdhui"] is COMMANDS_BY_NAME["today"]
+    assert [c.name_in("fr") for c in COMMANDS if c.menu][:3] == [
+        "aujourdhui",
+        "questionnaire",
+        "etat",
+    ]
+    assert MENU == tuple(c.name_in("en") for c in COMMANDS if c.menu)
 
 
 async def test_help_for_a_stored_person_is_in_their_own_language(

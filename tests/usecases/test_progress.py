@@ -321,3 +321,29 @@ async def test_export_json_leaves_out_the_bots_bookkeeping(
     assert exported["person"]["telegram_user_id"] == USER
     assert exported["person"]["status"] == "active"
     assert exported["daily_sessions"] == exported["symptom_reports"] == []
+
+
+async def test_the_export_speaks_the_persons_language(history: tuple[Services, Stored]) -> None:
+    services, _ = history
+    person = Person(services, user_id=USER)
+    english = await person.send("/export")
+    files = {r.upload.filename: r.upload.data for r in english.replies if r.upload}
+    assert files["sciatica-check-ins-2026-03-06.csv"].decode("utf-8-sig").splitlines()[0] == (
+        "local_date,local_time,kind,pain,numbness,tingling,furthest_point,program_day,"
+        "routine_outcome,stop_signals,stopped_exercise,stopped_reason,settled"
+    )
+    await person.send("/language")
+    await person.press("Français")
+    french = await person.send("/exporter")
+    files = {r.upload.filename: r.upload.data for r in french.replies if r.upload}
+    assert set(files) == {"export-sciatique-2026-03-06.csv", "donnees-sciatique-2026-03-06.json"}
+    csv_text = files["export-sciatique-2026-03-06.csv"].decode("utf-8-sig")
+    assert csv_text.splitlines()[0] == (
+        "date,heure,type,douleur,engourdissement,fourmillements,point_le_plus_bas,"
+        "jour_du_programme,seance,signes_d_alerte,exercice_arrete,raison_de_l_arret,calme"
+    )
+    # The same rows under the French header.
+    english_csv = {r.upload.filename: r.upload.data for r in english.replies if r.upload}
+    english_lines = english_csv["sciatica-check-ins-2026-03-06.csv"].decode("utf-8-sig")
+    assert csv_text.splitlines()[1:] == english_lines.splitlines()[1:]
+    assert len(csv_text.splitlines()) > 1
