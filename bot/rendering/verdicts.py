@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bot.botapi.callbacks import ack_button
-from bot.domain.emergency import emergency_contact
+from bot.domain.emergency import EmergencyContact, emergency_contact
 from bot.domain.program import ActionKind, DayPlan
 from bot.domain.safety import RULES_BY_ID, Rule, Tier, Verdict
 from bot.rendering.i18n import Texts
@@ -38,10 +38,31 @@ def signal_lines(signals: Sequence[str], texts: Texts) -> list[str]:
     ]
 
 
-def _emergency_line(number: str | None, texts: Texts) -> str:
-    if number:
-        return texts.t("verdict.call_emergency.known", number=number)
+def emergency_line(contact: EmergencyContact, texts: Texts) -> str:
+    """Who to call in an emergency: the country's numbers (with its own words where the locale
+    has them), else the list of the person's language (clinical.md §1)."""
+    own = f"verdict.call_emergency.{(contact.country or '').lower()}"
+    if contact.country and texts.has(own):
+        return texts.t(own, number=contact.emergency, also=contact.also)
+    if contact.emergency and contact.also:
+        return texts.t(
+            "verdict.call_emergency.known_or", number=contact.emergency, also=contact.also
+        )
+    if contact.emergency:
+        return texts.t("verdict.call_emergency.known", number=contact.emergency)
     return texts.t("verdict.call_emergency.unknown")
+
+
+def advice_line(contact: EmergencyContact, texts: Texts) -> str:
+    """Where to get medical advice today (URGENT), as clinical.md §1 says per country."""
+    own = f"verdict.call_advice.{(contact.country or '').lower()}"
+    if contact.country and texts.has(own):
+        return texts.t(own, number=contact.non_emergency)
+    if contact.non_emergency:
+        return texts.t("verdict.call_advice.known", number=contact.non_emergency)
+    if contact.eu:
+        return texts.t("verdict.call_advice.eu")
+    return texts.t("verdict.call_advice.unknown")
 
 
 def _next_line(plan: DayPlan, texts: Texts) -> str | None:
@@ -85,16 +106,11 @@ def render_verdict(
     lines = _rule_text(lead, verdict, texts)
 
     if verdict.tier is Tier.EMERGENCY:
-        lines.insert(1, _emergency_line(contact.emergency, texts))
+        lines.insert(1, emergency_line(contact, texts))
         return "\n".join([*lines, *signal_lines(verdict.signals, texts)])
     if verdict.tier is Tier.URGENT:
-        advice = (
-            texts.t("verdict.call_advice.known", number=contact.non_emergency)
-            if contact.non_emergency
-            else texts.t("verdict.call_advice.unknown")
-        )
-        lines.insert(1, advice)
-        lines.append(_emergency_line(contact.emergency, texts))
+        lines.insert(1, advice_line(contact, texts))
+        lines.append(emergency_line(contact, texts))
         lines.append(texts.t("verdict.urgent_signal.after"))
         return "\n".join([*lines, *signal_lines(verdict.signals, texts)])
 
