@@ -17,7 +17,7 @@ import re
 import unicodedata
 from types import MappingProxyType
 
-__all__ = ["PHRASES", "normalise", "signs_named"]
+__all__ = ["PHRASES", "may_be_question", "normalise", "signs_named"]
 
 _MAX_INPUT = 2000  # longer text is read up to here (a warning sign is said early)
 
@@ -259,3 +259,11 @@ def _names(pattern: re.Pattern[str], clause: str) -> bool:
         if not _NEGATED.search(clause[: match.start()].rstrip() + " "):
             return True
     return False
+
+
+def may_be_question(text: str) -> bool:
+    """Whether typed text may be a question or a sentence (not a mistyped answer such as "77",
+    "7h3" or "Pariss"): a question mark, or at least three words of letters."""
+    if "?" in text:
+        return True
+    return len(re.findall(r"[^\W\d_]{2,}", text)) >= 3

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.botapi.callbacks import ack_button
+from bot.botapi.callbacks import ack_button, flow_button
 from bot.domain.emergency import EmergencyContact, emergency_contact
 from bot.domain.program import ActionKind, DayPlan
-from bot.domain.safety import RULES_BY_ID, Rule, Tier, Verdict
+from bot.domain.safety import RULES_BY_ID, SIGNALS, Rule, Tier, Verdict
 from bot.rendering.i18n import Texts
 from bot.rendering.replies import Button, Keyboard, rows
 
@@ -186,3 +186,58 @@ def hold_keyboard(texts: Texts, tier: Tier) -> Keyboard:
     if tier < Tier.URGENT:
         return ()
     return rows(Button(texts.t("hold.getting_help"), ack_button("help")))
+
+
+# --- Free text ------------------------------------------------------------------------------------
+
+
+def emergency_numbers(texts: Texts, zone: str | None) -> str:
+    """The emergency numbers for the person, short: "15 / 112", or their language's list."""
+    contact = emergency_contact(zone)
+    if contact.emergency is None:
+        return texts.t("errors.numbers_unknown")
+    return " / ".join(contact.numbers(texts.language))
+
+
+def free_text(texts: Texts, zone: str | None, *, short: bool = False) -> str:
+    """The kind answer to text the bot cannot use where it is (clinical.md §2): no questions
+    answered, stop what hurts, a warning sign -> /checkin or the emergency number; /today, /help."""
+    key = "errors.free_text_short" if short else "errors.free_text"
+    return texts.t(key, numbers=emergency_numbers(texts, zone))
+
+
+def words_confirm(signals: Sequence[str], texts: Texts) -> str:
+    """Free text that names warning signs: those signs in full words, and "Is that right?"."""
+    ordered = sorted(signals, key=lambda s: -SIGNALS[s].tier)
+    items = [f"• {texts.t(f'stop_signals.{s}.full')}" for s in ordered]
+    question = texts.t("stop_signals.confirm_question")
+    return "\n".join([texts.t("verdict.words.intro"), *items, "", question])
+
+
+def words_keyboard(nonce: str, step: str, texts: Texts) -> Keyboard:
+    """ "Yes, that is right" / "No, change" (the change goes back to the list, signs ticked)."""
+    return rows(
+        Button(texts.t("stop_signals.confirm_yes"), flow_button(nonce, f"{step}:yes")),
+        Button(texts.t("verdict.words.change"), flow_button(nonce, f"{step}:no")),
+    )
+
+
+def words_before_start(signals: Sequence[str], texts: Texts, zone: str | None) -> str:
+    """Warning signs named by someone who has not started (nothing may be stored): the signs,
+    and who to call, in their language."""
+    contact = emergency_contact(zone)
+    ordered = sorted(signals, key=lambda s: -SIGNALS[s].tier)
+    lines = [texts.t("verdict.words.intro")]
+    lines += [f"• {texts.t(f'stop_signals.{s}.full')}" for s in ordered]
+    lines.append("")
+    if any(SIGNALS[s].tier >= Tier.EMERGENCY for s in ordered):
+        lines += [f"<b>{texts.t('verdict.words.not_started')}</b>", emergency_line(contact, texts)]
+    else:
+        lines += [
+            f"<b>{texts.t('verdict.words.urgent')}</b>",
+            advice_line(contact, texts),
+            texts.t("verdict.urgent_signal.body").split("\n")[-1],
+            emergency_line(contact, texts),
+        ]
+    lines += ["", texts.t("verdict.words.start")]
+    return "\n".join(lines)
