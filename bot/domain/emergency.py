@@ -13,8 +13,12 @@ from functools import cache
 from importlib import resources
 from types import MappingProxyType
 
-# Listed when the country is unknown (clinical.md §1).
-FALLBACK_NUMBERS: tuple[str, ...] = ("112", "999", "911")
+# Listed when the country is unknown (clinical.md §1): the numbers of the countries where the
+# person's language is spoken, never another language's list (the words are in the locale files,
+# ``verdict.call_emergency.unknown``).
+FALLBACK_NUMBERS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
+    {"en": ("999", "911", "112"), "fr": ("15", "112", "144", "911")}
+)
 
 # 112 is the single emergency number across the European Union (Universal Service Directive,
 # now the European Electronic Communications Code, art. 109) and is routed by GSM mobile phones
@@ -31,6 +35,7 @@ _EU_112 = frozenset(
 EMERGENCY_NUMBERS: MappingProxyType[str, str] = MappingProxyType(
     {
         **{country: "112" for country in _EU_112},
+        "FR": "15",  # SAMU; 112 also works
         "GB": "999",  # 112 also works
         "NO": "113",  # medical emergencies
         "CH": "144",  # ambulance; 112 also works
@@ -53,9 +58,19 @@ EMERGENCY_NUMBERS: MappingProxyType[str, str] = MappingProxyType(
     }
 )
 
-# Well-known non-emergency health lines for "get medical advice today".
+# The second number named with the first (clinical.md §1: "15 (SAMU), or 112").
+ALSO_NUMBERS: MappingProxyType[str, str] = MappingProxyType(
+    {"FR": "112", "GB": "112", "CH": "112", "IE": "999"}
+)
+
+# Well-known non-emergency health lines for "get medical advice today". Where clinical.md §1
+# names a service rather than a number (Switzerland, Ireland, the United States, elsewhere in the
+# EU), the words are in the locale files (``verdict.call_advice.<country>`` and ``.eu``).
 NON_EMERGENCY_NUMBERS: MappingProxyType[str, str] = MappingProxyType(
     {
+        "FR": "116 117",  # médecin de garde, where the region has it
+        "BE": "1733",  # médecin de garde
+        "CA": "811",  # Info-Santé / HealthLink
         "GB": "111",
         "DE": "116117",
         "AT": "1450",
@@ -71,11 +86,14 @@ class EmergencyContact:
     country: str | None  # ISO 3166 alpha-2, None when the zone does not tell
     emergency: str | None  # the number for that country, None when unknown
     non_emergency: str | None  # an urgent non-emergency health line, where a well-known one exists
+    also: str | None = None  # a second emergency number named with the first
+    eu: bool = False  # in the EU/EEA (112; "the doctor" for urgent advice where nothing else)
 
-    @property
-    def numbers(self) -> tuple[str, ...]:
-        """The emergency numbers to show: the country's one, or the common ones."""
-        return (self.emergency,) if self.emergency else FALLBACK_NUMBERS
+    def numbers(self, language: str) -> tuple[str, ...]:
+        """The emergency numbers to show: the country's, or the list of the person's language."""
+        if self.emergency:
+            return (self.emergency, self.also) if self.also else (self.emergency,)
+        return FALLBACK_NUMBERS.get(language, FALLBACK_NUMBERS["en"])
 
 
 @cache
@@ -103,5 +121,9 @@ def emergency_contact(zone: str | None) -> EmergencyContact:
     if country is None:
         return EmergencyContact(None, None, None)
     return EmergencyContact(
-        country, EMERGENCY_NUMBERS.get(country), NON_EMERGENCY_NUMBERS.get(country)
+        country,
+        EMERGENCY_NUMBERS.get(country),
+        NON_EMERGENCY_NUMBERS.get(country),
+        also=ALSO_NUMBERS.get(country),
+        eu=country in _EU_112,
     )

@@ -135,6 +135,8 @@ class CheckinData(FlowData):
     settled: str | None = None  # "yes", "no" or "unsure"
     card: int | None = None  # the message id of the card, edited in place
     then: str = Next.NOTHING
+    # Opened by free text that names warning signs: only the stop signals are asked.
+    signs_only: bool = False
 
 
 class ReleaseStep(StrEnum):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.botapi.callbacks import ack_button
-from bot.domain.emergency import emergency_contact
+from bot.botapi.callbacks import ack_button, flow_button
+from bot.domain.emergency import EmergencyContact, emergency_contact
 from bot.domain.program import ActionKind, DayPlan
-from bot.domain.safety import RULES_BY_ID, Rule, Tier, Verdict
+from bot.domain.safety import RULES_BY_ID, SIGNALS, Rule, Tier, Verdict
 from bot.rendering.i18n import Texts
 from bot.rendering.replies import Button, Keyboard, rows
 
@@ -38,10 +38,31 @@ def signal_lines(signals: Sequence[str], texts: Texts) -> list[str]:
     ]
 
 
-def _emergency_line(number: str | None, texts: Texts) -> str:
-    if number:
-        return texts.t("verdict.call_emergency.known", number=number)
+def emergency_line(contact: EmergencyContact, texts: Texts) -> str:
+    """Who to call in an emergency: the country's numbers (with its own words where the locale
+    has them), else the list of the person's language (clinical.md §1)."""
+    own = f"verdict.call_emergency.{(contact.country or '').lower()}"
+    if contact.country and texts.has(own):
+        return texts.t(own, number=contact.emergency, also=contact.also)
+    if contact.emergency and contact.also:
+        return texts.t(
+            "verdict.call_emergency.known_or", number=contact.emergency, also=contact.also
+        )
+    if contact.emergency:
+        return texts.t("verdict.call_emergency.known", number=contact.emergency)
     return texts.t("verdict.call_emergency.unknown")
+
+
+def advice_line(contact: EmergencyContact, texts: Texts) -> str:
+    """Where to get medical advice today (URGENT), as clinical.md §1 says per country."""
+    own = f"verdict.call_advice.{(contact.country or '').lower()}"
+    if contact.country and texts.has(own):
+        return texts.t(own, number=contact.non_emergency)
+    if contact.non_emergency:
+        return texts.t("verdict.call_advice.known", number=contact.non_emergency)
+    if contact.eu:
+        return texts.t("verdict.call_advice.eu")
+    return texts.t("verdict.call_advice.unknown")
 
 
 def _next_line(plan: DayPlan, texts: Texts) -> str | None:
@@ -85,16 +106,11 @@ def render_verdict(
     lines = _rule_text(lead, verdict, texts)
 
     if verdict.tier is Tier.EMERGENCY:
-        lines.insert(1, _emergency_line(contact.emergency, texts))
+        lines.insert(1, emergency_line(contact, texts))
         return "\n".join([*lines, *signal_lines(verdict.signals, texts)])
     if verdict.tier is Tier.URGENT:
-        advice = (
-            texts.t("verdict.call_advice.known", number=contact.non_emergency)
-            if contact.non_emergency
-            else texts.t("verdict.call_advice.unknown")
-        )
-        lines.insert(1, advice)
-        lines.append(_emergency_line(contact.emergency, texts))
+        lines.insert(1, advice_line(contact, texts))
+        lines.append(emergency_line(contact, texts))
         lines.append(texts.t("verdict.urgent_signal.after"))
         return "\n".join([*lines, *signal_lines(verdict.signals, texts)])
 
@@ -170,3 +186,58 @@ def hold_keyboard(texts: Texts, tier: Tier) -> Keyboard:
     if tier < Tier.URGENT:
         return ()
     return rows(Button(texts.t("hold.getting_help"), ack_button("help")))
+
+
+# --- Free text ------------------------------------------------------------------------------------
+
+
+def emergency_numbers(texts: Texts, zone: str | None) -> str:
+    """The emergency numbers for the person, short: "15 / 112", or their language's list."""
+    contact = emergency_contact(zone)
+    if contact.emergency is None:
+        return texts.t("errors.numbers_unknown")
+    return " / ".join(contact.numbers(texts.language))
+
+
+def free_text(texts: Texts, zone: str | None, *, short: bool = False) -> str:
+    """The kind answer to text the bot cannot use where it is (clinical.md §2): no questions
+    answered, stop what hurts, a warning sign -> /checkin or the emergency number; /today, /help."""
+    key = "errors.free_text_short" if short else "errors.free_text"
+    return texts.t(key, numbers=emergency_numbers(texts, zone))
+
+
+def words_confirm(signals: Sequence[str], texts: Texts) -> str:
+    """Free text that names warning signs: those signs in full words, and "Is that right?"."""
+    ordered = sorted(signals, key=lambda s: -SIGNALS[s].tier)
+    items = [f"• {texts.t(f'stop_signals.{s}.full')}" for s in ordered]
+    question = texts.t("stop_signals.confirm_question")
+    return "\n".join([texts.t("verdict.words.intro"), *items, "", question])
+
+
+def words_keyboard(nonce: str, step: str, texts: Texts) -> Keyboard:
+    """ "Yes, that is right" / "No, change" (the change goes back to the list, signs ticked)."""
+    return rows(
+        Button(texts.t("stop_signals.confirm_yes"), flow_button(nonce, f"{step}:yes")),
+        Button(texts.t("verdict.words.change"), flow_button(nonce, f"{step}:no")),
+    )
+
+
+def words_before_start(signals: Sequence[str], texts: Texts, zone: str | None) -> str:
+    """Warning signs named by someone who has not started (nothing may be stored): the signs,
+    and who to call, in their language."""
+    contact = emergency_contact(zone)
+    ordered = sorted(signals, key=lambda s: -SIGNALS[s].tier)
+    lines = [texts.t("verdict.words.intro")]
+    lines += [f"• {texts.t(f'stop_signals.{s}.full')}" for s in ordered]
+    lines.append("")
+    if any(SIGNALS[s].tier >= Tier.EMERGENCY for s in ordered):
+        lines += [f"<b>{texts.t('verdict.words.not_started')}</b>", emergency_line(contact, texts)]
+    else:
+        lines += [
+            f"<b>{texts.t('verdict.words.urgent')}</b>",
+            advice_line(contact, texts),
+            texts.t("verdict.urgent_signal.body").split("\n")[-1],
+            emergency_line(contact, texts),
+        ]
+    lines += ["", texts.t("verdict.words.start")]
+    return "\n".join(lines)

@@ -28,6 +28,7 @@ from bot.domain.safety import (
 )
 from bot.rendering import checkin as card_texts
 from bot.rendering.replies import Reply
+from bot.rendering.verdicts import words_confirm, words_keyboard
 from bot.usecases import safety
 from bot.usecases.turn import Turn
 from db import repo
@@ -40,6 +41,11 @@ STEP_NAMES = tuple(step.value for step in CheckinStep)
 def steps_for(data: CheckinData) -> list[CheckinStep]:
     """The questions of this card, in order."""
     steps: list[CheckinStep] = []
+    if data.signs_only:
+        steps.append(CheckinStep.SIGNALS)
+        if needs_confirmation(data.signals):
+            steps.append(CheckinStep.CONFIRM)
+        return steps
     if data.stopped:
         steps += [CheckinStep.STOP_EXERCISE, CheckinStep.STOP_CAUSE]
         if data.stop_cause not in (None, StopCause.OTHER.value):
@@ -81,6 +87,26 @@ def begin(
     )
     data = turn.open(replace(data, step=steps_for(data)[0]))
     _show(turn, data, edit=None)
+
+
+def confirm_words(turn: Turn, signals: tuple[str, ...]) -> None:
+    """Free text named warning signs: the check-in's "Is that right?" with those signs ticked.
+    A card whose ratings are all in takes them (its report gets them); otherwise a card with the
+    stop signals only. Yes gives the verdict a tap on those signs gives; "No, change" shows the
+    list to correct."""
+    data = turn.any_data()
+    if (
+        isinstance(data, CheckinData)
+        and data.kind != ReportKind.BASELINE
+        and all(_answered(data, s) for s in steps_for(data) if s in MEASURE_STEPS)
+        and CheckinStep(data.step) in (CheckinStep.SIGNALS, CheckinStep.CONFIRM)
+    ):
+        data = replace(data, signals=tuple(dict.fromkeys((*data.signals, *signals))))
+    else:
+        data = turn.open(CheckinData(kind=ReportKind.ADHOC.value, signs_only=True, signals=signals))
+    data = turn.save(replace(data, step=CheckinStep.CONFIRM))
+    text = words_confirm(data.signals, turn.texts)
+    turn.response.add(text, words_keyboard(data.nonce, CheckinStep.CONFIRM.value, turn.texts))
 
 
 def _show(turn: Turn, data: CheckinData, *, edit: int | None) -> None:
@@ -212,6 +238,9 @@ async def _finish(turn: Turn, data: CheckinData, *, edit: int | None) -> None:
     done = "\n".join([card_texts.card_progress(data, turn.texts), turn.t("checkin.recorded")])
     turn.response.replies.append(Reply(done, (), edit=edit))
     turn.close()
+    if data.signs_only:
+        await safety.conclude_signs(turn, data)
+        return
     await safety.conclude(turn, data)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,11 +21,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.botapi.callbacks import Action, command_button, decode
 from bot.context import Services
-from bot.domain.flows import Flow, Next
+from bot.domain.flows import CheckinData, Flow, Next
 from bot.domain.program import PatientStatus
+from bot.domain.signwords import may_be_question, signs_named
 from bot.rendering import status as status_texts
 from bot.rendering.i18n import Texts, pick_language, texts_for
-from bot.rendering.replies import Button, Response, rows
+from bot.rendering.replies import Button, Reply, Response, rows
+from bot.rendering.verdicts import free_text, words_before_start
 from bot.usecases import (
     account,
     checkin,
@@ -301,17 +303,64 @@ async def on_command(services: Services, event: Event, name: str, args: str | No
 
 
 async def on_text(services: Services, event: Event, text: str) -> Response:
+    """Typed text: words that name a warning sign go straight to the stop-signal question, in
+    any state (clinical.md §2); else the open flow's answer, a follow-up's "still there", or
+    the kind answer to text the bot cannot use (never "I did not understand" alone)."""
+    signs = signs_named(text)
+    if signs:
+        before_start = await _signs_before_start(services, event, signs)
+        if before_start is not None:
+            return before_start
+
     async def handle(turn: Turn) -> None:
+        if signs:
+            _signs_named(turn, signs)
+            return
         data = turn.any_data()
         spec = FLOWS.get(turn.flow) if turn.flow and data is not None else None
         if spec is not None and spec.text is not None:
+            sent = len(turn.response.replies)
             await spec.text(turn, data, text)
+            if _unchanged(data, turn.any_data()) and may_be_question(text):
+                # Not what the step asks for, and perhaps a question: the kind line too.
+                kind = free_text(turn.texts, turn.patient.time_zone, short=True)
+                turn.response.replies.insert(sent + 1, Reply(kind))
         elif await followup.on_text(turn, text):
             return
         else:
-            turn.response.add(turn.t("errors.free_text"))
+            turn.response.add(free_text(turn.texts, turn.patient.time_zone))
 
     return await run(services, event, handle)
+
+
+def _unchanged(before: Any, after: Any) -> bool:
+    """The flow did not move (a card sent again as a new message still counts as unmoved)."""
+    if isinstance(before, CheckinData) and isinstance(after, CheckinData):
+        return replace(before, card=None) == replace(after, card=None)
+    return bool(before == after)
+
+
+async def _signs_before_start(
+    services: Services, event: Event, signs: tuple[str, ...]
+) -> Response | None:
+    """Warning signs named by someone who has not agreed to anything yet (no row, or consent
+    not given): nothing is stored, they get the signs and the numbers in their language."""
+    async with services.sessions() as db:
+        patient = await repo.get_patient(db, event.user_id)
+        if patient is not None and patient.consent_at is not None:
+            return None
+        texts = texts_for(patient.language if patient else pick_language(event.language_code))
+        zone = patient.time_zone if patient else None
+    return Response().add(words_before_start(signs, texts, zone))
+
+
+def _signs_named(turn: Turn, signs: tuple[str, ...]) -> None:
+    """Before the program exists, the screening's "Is that right?"; after (also paused or on
+    hold), the check-in's: confirming gives the verdict a tap on those signs gives."""
+    if turn.patient.status is PatientStatus.ONBOARDING:
+        screening.ask_words(turn, signs)
+    else:
+        checkin.confirm_words(turn, signs)
 
 
 async def on_location(

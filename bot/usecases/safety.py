@@ -168,6 +168,28 @@ async def conclude(turn: Turn, data: CheckinData) -> None:
         turn.then(Next.DURATION)
 
 
+async def conclude_signs(turn: Turn, data: CheckinData) -> None:
+    """The end of a card that asked the stop signals only (free text named them): what a tap on
+    those signs gives at a check-in — the report, the verdict stored, its hold and its advice."""
+    if not data.signals:
+        turn.response.add(turn.t("verdict.words.none"))
+        return
+    report = repo.add_report(
+        turn.db, turn.patient, ReportKind.ADHOC, turn.now, stop_signals=sorted(data.signals)
+    )
+    await turn.db.flush()
+    verdict = screen(data.signals)
+    holds.store_verdict(turn, verdict, report_id=report.id)
+    if turn.patient.program_started_on is not None:
+        apply_verdicts(turn, [verdict], RoutineOutcome.NO_ANSWER)
+    else:
+        tier = hold_tier(verdict)
+        if tier is not None:
+            holds.enter_hold(turn, tier)
+    text = render_verdicts([verdict], turn.texts, zone=turn.patient.time_zone)
+    turn.response.add(text, hold_keyboard(turn.texts, verdict.tier))
+
+
 def apply_verdicts(turn: Turn, verdicts: list[Verdict], routine: RoutineOutcome) -> None:
     """Fold the verdicts into the program; a hold puts the program on hold for its tier."""
     state = turn.state

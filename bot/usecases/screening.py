@@ -15,7 +15,7 @@ from bot.domain.safety import (
 )
 from bot.rendering import checkin as card_texts
 from bot.rendering.replies import Keyboard, Reply
-from bot.rendering.verdicts import hold_keyboard, render_screening
+from bot.rendering.verdicts import hold_keyboard, render_screening, words_confirm, words_keyboard
 from bot.usecases import holds
 from bot.usecases.turn import Turn
 from db import repo
@@ -37,6 +37,15 @@ def _list(turn: Turn, data: ScreeningData) -> tuple[str, Keyboard]:
         data.nonce, STEP, SCREENING_SIGNALS, data.selected, turn.texts
     )
     return text, keyboard
+
+
+def ask_words(turn: Turn, signals: tuple[str, ...]) -> None:
+    """Free text named warning signs during onboarding: the screening list's "Is that right?"
+    with those signs ticked (a correction goes back to the list, as at screening)."""
+    data = turn.open(ScreeningData(selected=signals, step=ScreeningStep.CONFIRM))
+    turn.response.add(
+        words_confirm(signals, turn.texts), words_keyboard(data.nonce, "confirm", turn.texts)
+    )
 
 
 async def on_toggle(turn: Turn, data: ScreeningData, value: str, message_id: int) -> None:

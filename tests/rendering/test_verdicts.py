@@ -24,8 +24,8 @@ def content() -> Texts:
         ("Europe/London", ["<b>999</b>"], ["<b>911</b>"]),
         ("America/Chicago", ["<b>911</b>"], ["<b>999</b>"]),
         ("Europe/Madrid", ["<b>112</b>"], ["<b>911</b>"]),
-        (None, ["<b>112</b>", "<b>999</b>", "<b>911</b>"], []),
-        ("US/Eastern", ["<b>112</b>", "<b>999</b>", "<b>911</b>"], []),
+        (None, ["<b>999 in the UK, 911 in the US and Canada, 112 in Europe</b>"], ["15"]),
+        ("US/Eastern", ["<b>999 in the UK, 911 in the US and Canada, 112 in Europe</b>"], []),
     ],
 )
 def test_emergency_text_names_the_number(
@@ -42,10 +42,87 @@ def test_emergency_text_names_the_number(
         assert number not in text
 
 
+# clinical.md §1: who to call, per country, in both languages (emergency line, then urgent advice).
+COUNTRY_ADVICE = [
+    ("en", "Europe/Paris", "Call <b>15</b> (SAMU) or <b>112</b> now", "Call <b>116 117</b> today"),
+    ("fr", "Europe/Paris", "Appelez le <b>15</b> (SAMU) ou le <b>112</b>", "le <b>116 117</b>"),
+    ("en", "Europe/Brussels", "Call <b>112</b> now", "Call <b>1733</b> today"),
+    (
+        "fr",
+        "Europe/Brussels",
+        "Appelez le <b>112</b> maintenant",
+        "le <b>1733</b> (médecin de garde)",
+    ),
+    ("en", "Europe/Zurich", "Call <b>144</b> (or <b>112</b>) now", "canton's on-call doctor"),
+    (
+        "fr",
+        "Europe/Zurich",
+        "Appelez le <b>144</b> (ou le <b>112</b>)",
+        "médecin de garde de votre canton",
+    ),
+    ("en", "America/Toronto", "Call <b>911</b> now", "<b>811</b> (Info-Santé / HealthLink)"),
+    (
+        "fr",
+        "America/Toronto",
+        "Appelez le <b>911</b> maintenant",
+        "<b>811</b> (Info-Santé / HealthLink)",
+    ),
+    ("en", "Europe/London", "Call <b>999</b> (or <b>112</b>) now", "Call <b>111</b> today"),
+    ("fr", "Europe/London", "Appelez le <b>999</b> (ou le <b>112</b>)", "le <b>111</b>"),
+    (
+        "en",
+        "Europe/Dublin",
+        "Call <b>112</b> (or <b>999</b>) now",
+        "GP today, or the out-of-hours GP",
+    ),
+    ("fr", "Europe/Dublin", "Appelez le <b>112</b> (ou le <b>999</b>)", "service de garde"),
+    (
+        "en",
+        "America/New_York",
+        "Call <b>911</b> now",
+        "doctor's office today, or go to an urgent care",
+    ),
+    ("fr", "America/New_York", "Appelez le <b>911</b> maintenant", "clinique de soins urgents"),
+    ("en", "Europe/Rome", "Call <b>112</b> now", "urgent appointment with your doctor today."),
+    (
+        "fr",
+        "Europe/Rome",
+        "Appelez le <b>112</b> maintenant",
+        "rendez-vous en urgence chez votre médecin.",
+    ),
+    ("en", None, "(<b>999 in the UK, 911 in the US and Canada, 112 in Europe</b>)", "health line"),
+    (
+        "fr",
+        None,
+        "(<b>15 ou 112 en France, 112 en Belgique, 144 en Suisse, 911 au Canada</b>)",
+        "(médecin de garde)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "zone", "emergency", "advice"), COUNTRY_ADVICE)
+def test_urgent_advice_names_each_countrys_numbers(
+    language: str, zone: str | None, emergency: str, advice: str
+) -> None:
+    texts = texts_for(language)
+    urgent = render_verdict(screen({"fever"}), texts, zone=zone).splitlines()
+    assert advice in urgent[1]  # right under the title: where to get advice today
+    assert any(emergency in line for line in urgent[2:])  # if it gets worse
+    first_aid = render_verdict(screen({"bladder"}), texts, zone=zone).splitlines()
+    assert emergency in first_aid[1]
+
+
+def test_without_a_country_each_language_gets_its_own_list() -> None:
+    english = render_verdict(screen({"saddle"}), texts_for("en"), zone=None)
+    french = render_verdict(screen({"saddle"}), texts_for("fr"), zone=None)
+    assert "Suisse" not in english and "15" not in english
+    assert "UK" not in french and "999" not in french
+
+
 def test_urgent_text_names_the_non_emergency_line(content: Texts) -> None:
     text = render_screening(screen({"injury"}), content, zone="Europe/London")
     assert text.startswith("<b>Stop the program and get medical advice today.</b>")
-    assert "<b>111</b>" in text and "<b>999</b>" in text
+    assert "<b>111</b>" in text and "<b>999</b> (or <b>112</b>)" in text
     assert "on hold" in text
 
 

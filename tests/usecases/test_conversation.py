@@ -190,7 +190,10 @@ async def test_out_of_place_text_location_and_commands_change_nothing(
     await person.onboard()
     before = await stored_rows(services)
     await person.send("hello there")
-    assert person.last_text.startswith("I did not understand that.")
+    assert person.last_text.startswith("I cannot answer questions here")
+    assert "stop any exercise that hurts" in person.last_text
+    assert "/checkin" in person.last_text and "/today" in person.last_text
+    assert "/help" in person.last_text and "did not understand" not in person.last_text
     await person.share_location(48.8566, 2.3522)
     assert person.last_text.startswith("Thank you, but I only use a location")
     await person.send("/resume")
