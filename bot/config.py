@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     # The update pipeline.
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
     inbox_retention_hours: float = Field(default=48.0, ge=1, le=24 * 30)
+    # Shown by /privacy: how people reach the operator (an e-mail address, a @username, a URL).
+    privacy_contact: str | None = Field(default=None, max_length=200)
 
     # The morning dispatcher (below 1 s a pass would spin and burn a core).
     dispatch_interval_seconds: float = Field(default=20.0, ge=1, le=30)
@@ -151,7 +153,7 @@ class Settings(BaseSettings):
     # For local debugging only: let logs contain what people typed, their ratings and places.
     log_personal_data: bool = False
 
-    @field_validator("telegram_bot_token", "webhook_secret", mode="before")
+    @field_validator("telegram_bot_token", "webhook_secret", "privacy_contact", mode="before")
     @classmethod
     def _empty_is_missing(cls, value: object) -> object:
         return None if value == "" else value

@@ -209,6 +209,19 @@ async def prune(db: AsyncSession, before: datetime) -> int:
     return _rowcount(result)
 
 
+async def erase_person(db: AsyncSession, person_key: int) -> int:
+    """Forget a person's handled updates now (/delete), not after the retention: what they
+    typed goes with the rest. Updates still open are kept: they are handled (and answered)
+    first, and pruned as usual."""
+    result = await db.execute(
+        delete(_inbox).where(
+            _inbox.c.person_key == person_key,
+            _inbox.c.state.in_((InboxState.DONE.value, InboxState.FAILED.value)),
+        )
+    )
+    return _rowcount(result)
+
+
 async def lag(db: AsyncSession, now: datetime) -> tuple[int, float]:
     """How many updates wait, and how old the oldest is (seconds), for the metrics."""
     result = await db.execute(

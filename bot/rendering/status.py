@@ -230,6 +230,25 @@ def help_text(commands: Sequence[str | tuple[str, str]], texts: Texts) -> str:
     return "\n".join(lines)
 
 
+def privacy_text(retention_hours: float, contact: str | None, texts: Texts) -> str:
+    """/privacy: what is stored and why, for how long, who sees it, how to take or erase it."""
+    hours = texts.plural("privacy.hours", max(1, round(retention_hours)))
+    contact_line = (
+        texts.t("privacy.contact", contact=contact) if contact else texts.t("privacy.contact_none")
+    )
+    return "\n".join(
+        [
+            f"<b>{texts.t('privacy.title')}</b>",
+            texts.t("privacy.stored"),
+            texts.t("privacy.messages", hours=hours),
+            texts.t("privacy.how_long"),
+            texts.t("privacy.who"),
+            texts.t("privacy.rights"),
+            contact_line,
+        ]
+    )
+
+
 def reset_question(nonce: str, texts: Texts) -> tuple[str, Keyboard]:
     return texts.t("reset.question"), rows(
         _button(nonce, texts.t("reset.yes"), "reset", "yes"),

@@ -154,6 +154,8 @@ def _validate_conversation(texts: Texts, commands: Sequence[str]) -> None:
         lambda: onboarding.start_question(NONCE, time(8), texts),
         lambda: onboarding.language_question(NONCE, texts),
         lambda: status.help_text(commands, texts),
+        lambda: status.privacy_text(24 * 30, "x" * 200, texts),  # the longest it can be
+        lambda: status.privacy_text(1, None, texts),
         *(partial(texts.t, f"commands.{name}") for name in commands),
         lambda: status.weekly_question(NONCE, texts),
         lambda: status.reset_question(NONCE, texts),

@@ -120,7 +120,7 @@ class Command:
 
     name: str  # the English name, also the command's key (texts, buttons)
     fr: str  # the French name
-    run: TurnCommand | None  # None: answered without a person (/help)
+    run: TurnCommand | None  # None: answered without a person (/help, /privacy)
     menu: bool = True  # in Telegram's command menu and in /help
     creates: bool = False  # /start creates the person
 
@@ -153,6 +153,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("weekly", "hebdo", account.weekly),
     Command("language", "langue", account.language),
     Command("help", "aide", None),
+    Command("privacy", "confidentialite", None),  # Telegram opens it from the bot's profile
     Command("delete", "supprimer", account.delete),
 )
 COMMANDS_BY_NAME: Mapping[str, Command] = {name: c for c in COMMANDS for name in c.names}
@@ -293,7 +294,7 @@ def _notices(turn: Turn, came_back: bool) -> None:
 async def on_command(services: Services, event: Event, name: str, args: str | None) -> Response:
     command = COMMANDS_BY_NAME.get(name)
     if command is None or command.run is None:
-        return await on_stateless(services, event, "help" if command else "unknown_command")
+        return await on_stateless(services, event, command.name if command else "unknown_command")
     run_command = command.run
 
     async def handle(turn: Turn) -> None:
@@ -454,6 +455,13 @@ async def on_stateless(
     texts = await language_of(services, event)
     if key == "help":
         return Response().add(status_texts.help_text(menu_in(texts.language), texts))
+    if key == "privacy":
+        settings = services.settings
+        return Response().add(
+            status_texts.privacy_text(
+                settings.inbox_retention_hours, settings.privacy_contact, texts
+            )
+        )
     text = texts.t(f"errors.{key}")
     if answer_only:
         return Response(answer=text)

@@ -25,7 +25,7 @@ from bot.domain.timing import (
 )
 from bot.rendering.i18n import Texts
 from bot.rendering.replies import Button, Response
-from db import repo
+from db import inbox, repo
 from db.models import Patient
 
 log = logging.getLogger(__name__)
@@ -247,7 +247,8 @@ class Turn:
 
     async def erase(self) -> None:
         """Erase every row about the person, then end the event."""
-        patient_id = self.patient.id
+        patient_id, person_key = self.patient.id, self.patient.telegram_user_id
         self.db.expunge(self.patient)
         await repo.delete_patient(self.db, patient_id)
+        await inbox.erase_person(self.db, person_key)
         raise Erased
