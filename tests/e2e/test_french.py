@@ -44,6 +44,7 @@ async def test_a_french_person_never_meets_english(database_url: str) -> None:
         await tap(bot, "onboarding.consent_yes")
         await tap(bot, "duration.2to6w")
         await tap(bot, "stop_signals.none")
+        await tap(bot, "side.left")
         for value in ("5", "2", "3"):
             await bot.tap(USER, value)
         await tap(bot, "measures.extent.3")
