@@ -67,10 +67,22 @@ async def mark_done(services: Services, person: Person, steps: set[Flow], stray:
 STATES: list[tuple[set[Flow], Flow]] = [
     (set(ORDER[:done]), ORDER[done]) for done in range(len(ORDER))
 ] + [
-    ({Flow.CONSENT, Flow.SCREENING, Flow.SIDE, Flow.CHECKIN, Flow.REMINDER, Flow.ZONE}, Flow.DURATION),
-    ({Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.SIDE, Flow.REMINDER, Flow.ZONE}, Flow.CHECKIN),
-    ({Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.SIDE, Flow.CHECKIN, Flow.ZONE}, Flow.REMINDER),
-    ({Flow.DURATION, Flow.SCREENING, Flow.SIDE, Flow.CHECKIN, Flow.REMINDER, Flow.ZONE}, Flow.CONSENT),
+    (
+        {Flow.CONSENT, Flow.SCREENING, Flow.SIDE, Flow.CHECKIN, Flow.REMINDER, Flow.ZONE},
+        Flow.DURATION,
+    ),
+    (
+        {Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.SIDE, Flow.REMINDER, Flow.ZONE},
+        Flow.CHECKIN,
+    ),
+    (
+        {Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.SIDE, Flow.CHECKIN, Flow.ZONE},
+        Flow.REMINDER,
+    ),
+    (
+        {Flow.DURATION, Flow.SCREENING, Flow.SIDE, Flow.CHECKIN, Flow.REMINDER, Flow.ZONE},
+        Flow.CONSENT,
+    ),
     # Someone mid-way through onboarding before the side question existed.
     ({Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.CHECKIN, Flow.REMINDER}, Flow.SIDE),
 ]
@@ -180,7 +192,7 @@ async def test_declining_consent_keeps_nothing(services: Services, person: Perso
 
 
 async def test_typed_reminder_time_and_an_unreadable_one(person: Person) -> None:
-    await mark_done(person.services, person, set(ORDER[:4]), stray=False)
+    await mark_done(person.services, person, set(ORDER[:5]), stray=False)
     await person.send("/start")
     await person.send("later, please")
     assert person.last_text.startswith("I could not read that time.")
@@ -192,7 +204,7 @@ async def test_typed_reminder_time_and_an_unreadable_one(person: Person) -> None
 
 
 async def test_zone_by_location_can_be_refused_and_chosen_again(person: Person) -> None:
-    await mark_done(person.services, person, set(ORDER[:5]), stray=False)
+    await mark_done(person.services, person, set(ORDER[:6]), stray=False)
     await person.send("/start")
     await person.send("Qwxzv Nowhere")
     assert person.last_text.startswith("I could not find that place.")

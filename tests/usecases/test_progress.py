@@ -277,7 +277,7 @@ async def test_the_csv_has_one_row_per_report_in_local_time(
     async with services.sessions() as db:
         reports = await repo.reports_of(db, stored.patient_id)
         sessions = await repo.sessions_of(db, stored.patient_id)
-    data = progress.check_ins_csv(reports, sessions, PARIS)
+    data = progress.check_ins_csv(reports, sessions, PARIS, side="left")
     assert data.startswith("\ufeff".encode())  # a BOM, so spreadsheets read UTF-8
     header, *lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert tuple(header) == progress.CSV_COLUMNS
@@ -298,11 +298,14 @@ async def test_the_csv_has_one_row_per_report_in_local_time(
         "stopped_exercise": "2",
         "stopped_reason": "sharp_pain",
         "settled": "true",
+        "symptom_side": "left",
     }
     fever = by_column[[r.id for r in reports].index(stored.fever_report)]
     assert (fever["stop_signals"], fever["program_day"], fever["settled"]) == ("fever", "", "")
     rescreen = by_column[-1]
     assert (rescreen["kind"], rescreen["pain"], rescreen["furthest_point"]) == ("rescreen", "", "")
+    unsaid = progress.check_ins_csv(reports, sessions, PARIS).decode("utf-8-sig")
+    assert {row["symptom_side"] for row in csv.DictReader(io.StringIO(unsaid))} == {""}
 
 
 async def test_export_json_leaves_out_the_bots_bookkeeping(
