@@ -892,6 +892,12 @@ class BotApiServer:
         msg.deleted = True
         msg.deleted_by_user = True
 
+    def file_name(self, file_id: str | None) -> str | None:
+        """The name of the file first uploaded under ``file_id`` (a photo sent again by its
+        file_id keeps it): which picture a photo shows."""
+        upload = self._files.get(file_id or "")
+        return upload.filename if isinstance(upload, UploadedFile) else None
+
     def forget_file_ids(self) -> None:
         """Make every file_id issued so far unknown, like a stored id Telegram now rejects."""
         self._forgotten_files |= self._issued_files
