@@ -34,7 +34,7 @@ from bot.handlers.respond import respond_to
 from bot.metrics import Metrics
 from bot.rendering.i18n import available_languages, texts_for
 from bot.rendering.offload import Renderer
-from bot.rendering.pictures import render_picture, validate_pictures
+from bot.rendering.pictures import render_key, validate_pictures
 from bot.rendering.validation import validate_all
 from bot.usecases.conversation import MENU, menu_in
 from db import dispatch as dispatch_queries
@@ -50,8 +50,7 @@ MIGRATION_LOCK = 0x5C1A7C4
 
 
 def _picture(key: str) -> bytes:
-    exercise, stage = key.removeprefix("e").split("s")
-    return render_picture(int(exercise), int(stage))
+    return render_key(key)
 
 
 def command_menu(language: str) -> list[BotCommand]:

@@ -52,6 +52,7 @@ class Claimed:
     next_weekly_at: datetime | None
     program_started_on: date | None
     telegram_user_id: int
+    symptom_side: str | None = None  # the leg the pictures show ("left", "right")
 
 
 _CLAIMED_COLUMNS = (
@@ -75,6 +76,7 @@ _CLAIMED_COLUMNS = (
     _patients.c.next_weekly_at,
     _patients.c.program_started_on,
     _patients.c.telegram_user_id,
+    _patients.c.symptom_side,
 )
 
 

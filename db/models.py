@@ -131,6 +131,9 @@ class Patient(Base):
     # How long the person has had these symptoms (asked once) and the onset it implies.
     symptom_duration: Mapped[str | None] = mapped_column(String(8))
     symptoms_since: Mapped[datetime | None]
+    # Which leg has the symptoms: "left" or "right" (None: not asked yet; "asked": the question
+    # is open for someone who onboarded before it existed). The pictures show that leg.
+    symptom_side: Mapped[str | None] = mapped_column(String(8))
     blocked_at: Mapped[datetime | None]
     paused_until: Mapped[date | None] = mapped_column(Date)
     next_send_at: Mapped[datetime | None] = mapped_column(index=True)

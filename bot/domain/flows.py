@@ -21,6 +21,7 @@ class Flow(StrEnum):
     CONSENT = "consent"
     DURATION = "duration"  # how long the person has had these symptoms
     SCREENING = "screening"  # the stop-signal list at onboarding
+    SIDE = "side"  # which leg has the symptoms
     CHECKIN = "checkin"  # the card: ratings, furthest point, stop signals (baseline too)
     REMINDER = "reminder"
     ZONE = "zone"
@@ -38,6 +39,8 @@ class Next(StrEnum):
     ONBOARDING = "onboarding"  # the next unfinished onboarding step
     SCHEDULE = "schedule"  # say when the next routine comes (after /time, /timezone)
     DURATION = "duration"  # ask how long the symptoms have lasted (people who never said)
+    SIDE = "side"  # ask which leg has the symptoms (people who never said)
+    TODAY = "today"  # today's routine (after a question asked at /today)
     NOTHING = "nothing"
 
 
@@ -102,6 +105,29 @@ class ScreeningData(FlowData):
     flow = Flow.SCREENING
     selected: tuple[str, ...] = ()
     step: str = ScreeningStep.LIST
+
+
+class LegSide(StrEnum):
+    """The leg with the symptoms, as stored (``patients.symptom_side``). Both legs is not a
+    side: it is stop signal 4 (clinical.md §2, §3)."""
+
+    LEFT = "left"
+    RIGHT = "right"
+
+
+SIDE_ASKED = "asked"  # symptom_side while the question is open for someone already onboarded
+
+
+class SideStep(StrEnum):
+    ASK = "ask"
+    CONFIRM = "confirm"  # "Is that right?" after "Both legs", before the emergency advice
+
+
+@dataclass(frozen=True)
+class SideData(FlowData):
+    flow = Flow.SIDE
+    step: str = SideStep.ASK
+    then: str = Next.ONBOARDING
 
 
 class CheckinStep(StrEnum):
@@ -203,6 +229,7 @@ FLOW_DATA: dict[Flow, type[FlowData]] = {
         ConsentData,
         DurationData,
         ScreeningData,
+        SideData,
         CheckinData,
         ReleaseData,
         ReminderData,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import time
 
 __all__ = [
@@ -222,3 +223,15 @@ def parse_yes_no(text: str, yes: str, no: str) -> bool | None:
     if is_yes == is_no:
         return None
     return is_yes
+
+
+def parse_choice(text: str, choices: Mapping[str, str]) -> str | None:
+    """The one choice whose ``|``-separated phrases ``text`` begins with (in any case, accents
+    and punctuation ignored), or None when it is none of them, or more than one.
+
+    The phrases come from the person's language ({"left": "left|left leg", ...})."""
+    if len(text) > _MAX_INPUT_LENGTH * 4:
+        return None
+    words = _words(text)
+    found = [choice for choice, phrases in choices.items() if _starts_with_any(words, phrases)]
+    return found[0] if len(found) == 1 else None

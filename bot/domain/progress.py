@@ -140,10 +140,13 @@ class Progress:
     routines_skipped: int
     exercises_in_routine: tuple[int, ...]  # today's routine
     exercises_left_out: tuple[tuple[int, str], ...]  # (exercise id, reason)
+    symptom_side: str | None = None  # "left" | "right" | None (not said yet)
 
     def __post_init__(self) -> None:
         if self.symptom_duration is not None and self.symptom_duration not in SYMPTOM_DURATIONS:
             raise ValueError(f"unknown symptom duration {self.symptom_duration!r}")
+        if self.symptom_side not in (None, "left", "right"):
+            raise ValueError(f"unknown symptom side {self.symptom_side!r}")
         counts = (self.routines_done, self.routines_stopped, self.routines_skipped)
         if min(self.routines_sent, *counts) < 0:
             raise ValueError("routine counts cannot be negative")

@@ -120,3 +120,22 @@ def language_question(nonce: str, texts: Texts) -> tuple[str, Keyboard]:
             for lang in available_languages()
         )
     )
+
+
+def side_question(nonce: str, texts: Texts) -> tuple[str, Keyboard]:
+    """Which leg has the symptoms: left, right, or both (stop signal 4)."""
+    return texts.t("side.question"), rows(
+        _button(nonce, texts.t("side.left"), "side", "left"),
+        _button(nonce, texts.t("side.right"), "side", "right"),
+        _button(nonce, texts.t("side.both"), "side", "both"),
+        width=2,
+    )
+
+
+def side_leg(side: str, texts: Texts) -> str:
+    """ "your left leg" / "votre jambe gauche"."""
+    return texts.t(f"side.leg_{side}")
+
+
+def side_answered(side: str, texts: Texts) -> str:
+    return texts.t("side.answered", leg=side_leg(side, texts))

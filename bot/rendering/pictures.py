@@ -1,4 +1,4 @@
-"""The exercise pictures: one side-view drawing per exercise and stage, drawn from data.
+"""The exercise pictures: one drawing per exercise and stage, drawn from data, and per side.
 
 The drawings are vector figures computed from ``bot/content/pictures.toml`` (joint coordinates
 of a simple human figure, arrows, props), so they carry no text, need no downloaded image and
@@ -6,9 +6,17 @@ can be reviewed and corrected like any other content. The data is loaded and che
 anything wrong, including an anatomically impossible joint (a knee or elbow bending the wrong
 way, a limb longer than the body allows), raises ``ContentError`` naming the file and the field.
 
+Most poses are side views; a stage may add a close-up seen from above (an inset,
+``[[exercise.inset]]`` with ``view = "above"``), where a crossing of the legs can be seen.
+
+A one-leg exercise is drawn for either leg: the data draws one leg as the one with symptoms,
+and the picture for the other side is the same drawing mirrored (head and feet swap ends, so
+the person's other leg is the coloured one). Picture keys name the side (``e3s2-left``); an
+exercise without a leg with symptoms (exercise 1) has one picture per stage (``e1s2``).
+
 Drawing uses matplotlib's object-oriented API with the Agg canvas and one ``Figure`` per call,
 never pyplot, so it needs no display and is safe to run in a worker thread. For review:
-``python -m bot.rendering.pictures --out DIR`` writes every picture as ``e<id>s<stage>.png``.
+``python -m bot.rendering.pictures --out DIR`` writes every picture as ``<key>.png``.
 """
 
 from __future__ import annotations
@@ -84,6 +92,9 @@ BODY_FIELDS: Final = (
 PROP_KINDS: Final = frozenset({"belt"})
 MARK_KINDS: Final = frozenset({"stretch"})
 FACINGS: Final = frozenset({"up", "down"})
+VIEWS: Final = frozenset({"side", "above"})
+LEG_SIDES: Final = ("left", "right")  # the person's legs, as stored (patients.symptom_side)
+DEFAULT_SIDE: Final = "right"  # until the person has said
 NEAR_ARM: Final = frozenset({"front", "behind_leg"})
 
 # A side view can only shorten a segment (when it points towards the viewer), never lengthen it.
@@ -93,6 +104,12 @@ _SHORTEST: Final = 0.45
 _STRAIGHT_SLACK: Final = math.sin(math.radians(8))
 _SHOULDER_REACH: Final = 14.0  # neck base to shoulder joint, cm
 _HIP_SPREAD: Final = 12.0  # near to far joint of a pair seen from the side, cm
+# Seen from above the body shows its width: shoulders and hips are apart, and a projection
+# may shorten a limb pointing up towards the viewer a lot more.
+_ABOVE_SHORTEST: Final = 0.15
+_ABOVE_SHOULDER_REACH: Final = 22.0
+_ABOVE_SPREAD: Final = {"shoulder": 40.0, "hip": 24.0}
+_ABOVE_TRUNK_WIDTH: Final = 1.3  # the trunk's width seen from above, against its side depth
 
 Point = tuple[float, float]
 
@@ -148,6 +165,7 @@ class Pose:
     props: tuple[Prop, ...]
     marks: tuple[Mark, ...]
     near_arm_behind_leg: bool
+    view: str = "side"  # "side", or "above": a three-quarter view from above
 
     def side(self, name: str) -> Mapping[str, Point]:
         return self.near if name == "near" else self.far
@@ -163,12 +181,35 @@ class Pose:
         front = (0.0, 1.0 if self.facing == "up" else -1.0)
         return 1.0 if _cross(axis, front) > 0 else -1.0
 
+    @property
+    def near_leg(self) -> str:
+        """Which of the person's legs the near one is: "right" or "left".
+
+        From the side, lying on the back with the head on the left, the near side is the right
+        one (on the front, the left); mirroring swaps it. From above, lying on the back (the
+        face towards the viewer), the near side is the right one when, going from the far hip
+        to the near hip, the head is on the left (as for a person seen from above with the
+        head on the left and the right side lower in the picture).
+        """
+        if self.view == "above":
+            towards_head = _sub(self.centre["head"], self.hip_mid)
+            right = _cross(towards_head, _sub(self.near["hip"], self.far["hip"])) > 0
+        else:
+            right = self.handedness < 0
+        return "right" if right else "left"
+
 
 @dataclass(frozen=True)
 class ExercisePictures:
     id: int
-    symptomatic: str  # the side whose leg is drawn in the accent colour
+    symptomatic: str | None  # the side whose leg is drawn in the accent colour (None: no leg)
     stages: tuple[Pose, ...]
+    insets: tuple[Pose, ...] = ()  # a close-up per stage, drawn in a corner (or none)
+
+    @property
+    def one_leg(self) -> bool:
+        """Whether the exercise has a leg with symptoms, drawn for each side."""
+        return self.symptomatic is not None
 
 
 @dataclass(frozen=True)
@@ -315,9 +356,11 @@ def _parse_stage(raw: Mapping[str, Any], where: str) -> Pose:
         "prop",
         "mark",
         "near_arm",
+        "view",
     )
     _only(raw, allowed, where)
     facing = _choice(raw, "facing", FACINGS, where)
+    view = _choice({"view": raw.get("view", "side")}, "view", VIEWS, where)
     if "floor" not in raw:
         raise ContentError(f"{where}.floor: missing field")
     floor = _number(raw["floor"], f"{where}.floor")
@@ -374,6 +417,7 @@ def _parse_stage(raw: Mapping[str, Any], where: str) -> Pose:
         tuple(props),
         tuple(marks),
         near_arm == "behind_leg",
+        view,
     )
 
 
@@ -386,8 +430,41 @@ def _check_length(a: Point, b: Point, nominal: float, where: str, *, shortest: f
         )
 
 
+def _check_above(pose: Pose, body: Body, where: str) -> None:
+    """A view from above: the body's proportions (a projection shortens a segment, never
+    lengthens it). Which way a knee bends cannot be read from above: the poses are computed
+    from joint angles in three dimensions, then projected (see pictures.toml)."""
+    centre = pose.centre
+    _check_length(pose.hip_mid, centre["neck"], body.trunk, f"{where}.neck", shortest=_SHORTEST)
+    _check_length(centre["neck"], centre["head"], body.neck, f"{where}.head", shortest=0.5)
+    for end in (pose.hip_mid, centre["neck"]):
+        if _length(_sub(centre["waist"], end)) > 0.9 * body.trunk:
+            raise ContentError(f"{where}.waist: not between the hips and the neck")
+    for pair, spread in _ABOVE_SPREAD.items():
+        if _length(_sub(pose.near[pair], pose.far[pair])) > spread:
+            raise ContentError(f"{where}.far.{pair}: too far from the near {pair}")
+    for side in SIDES:
+        joints = pose.side(side)
+        label = f"{where}.{side}"
+        if _length(_sub(joints["shoulder"], centre["neck"])) > _ABOVE_SHOULDER_REACH:
+            raise ContentError(f"{label}.shoulder: not attached to the neck and trunk")
+        for a, b, nominal in (
+            ("shoulder", "elbow", body.upper_arm),
+            ("elbow", "wrist", body.forearm),
+            ("wrist", "hand", body.hand),
+            ("hip", "knee", body.thigh),
+            ("knee", "ankle", body.shin),
+            ("ankle", "heel", body.heel),
+            ("ankle", "toe", body.foot),
+        ):
+            _check_length(joints[a], joints[b], nominal, f"{label}.{b}", shortest=_ABOVE_SHORTEST)
+
+
 def _check_pose(pose: Pose, body: Body, where: str) -> None:
     """Hold a pose to the body's proportions and to the way joints bend."""
+    if pose.view == "above":
+        _check_above(pose, body, where)
+        return
     hand = pose.handedness
     centre = pose.centre
     if abs(_cross(_unit(_sub(centre["neck"], pose.hip_mid)), (1.0, 0.0))) > 0.95:
@@ -450,13 +527,15 @@ def parse_pictures(data: Mapping[str, Any], source: str) -> Pictures:
     exercises: dict[int, ExercisePictures] = {}
     for index, raw in enumerate(raw_list, start=1):
         where = f"{source}: exercise[{raw.get('id', index)}]"
-        _only(raw, ("id", "symptomatic", "stage"), where)
+        _only(raw, ("id", "symptomatic", "stage", "inset"), where)
         exercise_id = raw.get("id")
         if isinstance(exercise_id, bool) or exercise_id not in EXERCISE_ORDER:
             raise ContentError(f"{where}.id: must be one of {EXERCISE_ORDER}, got {exercise_id!r}")
         if exercise_id in exercises:
             raise ContentError(f"{where}.id: duplicate id {exercise_id}")
-        symptomatic = _choice(raw, "symptomatic", frozenset(SIDES), where)
+        symptomatic = (
+            _choice(raw, "symptomatic", frozenset(SIDES), where) if "symptomatic" in raw else None
+        )
         raw_stages = _list_of_tables(raw, "stage", where)
         if not raw_stages:
             raise ContentError(f"{where}.stage: no stages ([[exercise.stage]])")
@@ -466,7 +545,19 @@ def parse_pictures(data: Mapping[str, Any], source: str) -> Pictures:
             pose = _parse_stage(raw_stage, label)
             _check_pose(pose, body, label)
             poses.append(pose)
-        exercises[exercise_id] = ExercisePictures(exercise_id, symptomatic, tuple(poses))
+        insets = []
+        for number, raw_inset in enumerate(_list_of_tables(raw, "inset", where), start=1):
+            label = f"{where}.inset[{number}]"
+            inset = _parse_stage(raw_inset, label)
+            _check_pose(inset, body, label)
+            insets.append(inset)
+        if insets and len(insets) != len(poses):
+            raise ContentError(f"{where}.inset: one close-up per stage, or none")
+        if symptomatic is not None and len({p.near_leg for p in (*poses, *insets)}) > 1:
+            raise ContentError(f"{where}.stage: the leg with symptoms changes between stages")
+        exercises[exercise_id] = ExercisePictures(
+            exercise_id, symptomatic, tuple(poses), tuple(insets)
+        )
     missing = [i for i in EXERCISE_ORDER if i not in exercises]
     if missing:
         raise ContentError(f"{source}: exercise[{missing[0]}]: missing exercise")
@@ -498,6 +589,31 @@ STAGE_COUNTS: Final[Mapping[int, int]] = _StageCounts()
 def stages(exercise_id: int) -> int:
     """How many pictures (stages) exercise ``exercise_id`` has."""
     return STAGE_COUNTS[exercise_id]
+
+
+def one_leg(exercise_id: int) -> bool:
+    """Whether exercise ``exercise_id`` has a leg with symptoms (drawn for each side)."""
+    return load_pictures().exercises[exercise_id].one_leg
+
+
+def picture_key(exercise_id: int, stage: int, side: str | None = None) -> str:
+    """The key of a picture: ``e3s2-left`` (a one-leg exercise, for that side; the right one
+    until the person has said), ``e1s2`` (no leg with symptoms)."""
+    if not one_leg(exercise_id):
+        return f"e{exercise_id}s{stage}"
+    chosen = side if side in LEG_SIDES else DEFAULT_SIDE
+    return f"e{exercise_id}s{stage}-{chosen}"
+
+
+def parse_key(key: str) -> tuple[int, int, str | None]:
+    """(exercise id, stage, side) from a picture key; KeyError if it is not one."""
+    name, _, side = key.partition("-")
+    exercise, _, stage = name.removeprefix("e").partition("s")
+    if not (exercise.isascii() and exercise.isdigit() and stage.isascii() and stage.isdigit()):
+        raise KeyError(f"not a picture key: {key!r}")
+    if side and side not in LEG_SIDES:
+        raise KeyError(f"not a picture key: {key!r}")
+    return int(exercise), int(stage), side or None
 
 
 def caption_key(exercise_id: int, stage: int) -> str:
@@ -552,8 +668,9 @@ def _capsule(p: Point, q: Point, rp: float, rq: float) -> list[Point]:
     )
 
 
-def _trunk_outline(hips: Point, waist: Point, neck: Point) -> list[Point]:
-    """A smooth trunk along the quadratic curve from the hips through the waist to the neck."""
+def _trunk_outline(hips: Point, waist: Point, neck: Point, width: float = 1.0) -> list[Point]:
+    """A smooth trunk along the quadratic curve from the hips through the waist to the neck
+    (``width`` scales its thickness: seen from above, the body is wider than deep)."""
     control = _sub(_scale(waist, 2), _scale(_add(hips, neck), 0.5))
     steps = 24
     centres: list[Point] = []
@@ -572,17 +689,17 @@ def _trunk_outline(hips: Point, waist: Point, neck: Point) -> list[Point]:
         before, after = centres[max(i - 1, 0)], centres[min(i + 1, steps)]
         tangent = _unit(_sub(after, before))
         normal = (-tangent[1], tangent[0])
-        radius = _profile(i / steps)
+        radius = _profile(i / steps) * width
         left.append(_add(point, _scale(normal, radius)))
         right.append(_add(point, _scale(normal, -radius)))
     end_dx, end_dy = _sub(centres[-1], centres[-2])
     start_dx, start_dy = _sub(centres[0], centres[1])
     end_angle, start_angle = math.atan2(end_dy, end_dx), math.atan2(start_dy, start_dx)
     end_cap = _circle_arc(
-        centres[-1], _profile(1.0), end_angle - math.pi / 2, end_angle + math.pi / 2
+        centres[-1], _profile(1.0) * width, end_angle - math.pi / 2, end_angle + math.pi / 2
     )
     start_cap = _circle_arc(
-        centres[0], _profile(0.0), start_angle - math.pi / 2, start_angle + math.pi / 2
+        centres[0], _profile(0.0) * width, start_angle - math.pi / 2, start_angle + math.pi / 2
     )
     return right + end_cap + left[::-1] + start_cap
 
@@ -726,7 +843,80 @@ def _stretch_mark(painter: _Painter, mark: Mark) -> None:
     painter.z += 0.1
 
 
-def _draw(axes: Axes, pose: Pose, body: Body, symptomatic: str) -> None:
+def _mirrored(pose: Pose) -> Pose:
+    """The same pose seen from the other side: left and right swap, so the near leg becomes the
+    person's other leg (head and feet swap ends; an arrow keeps its way round the joint)."""
+
+    def flip(point: Point) -> Point:
+        return (FRAME_WIDTH - point[0], point[1])
+
+    return Pose(
+        pose.facing,
+        pose.floor,
+        {name: flip(p) for name, p in pose.centre.items()},
+        {name: flip(p) for name, p in pose.near.items()},
+        {name: flip(p) for name, p in pose.far.items()},
+        tuple(Arrow(flip(a.start), flip(a.end), -a.bend) for a in pose.arrows),
+        pose.props,
+        tuple(Mark(m.kind, flip(m.at)) for m in pose.marks),
+        pose.near_arm_behind_leg,
+        pose.view,
+    )
+
+
+def _flipped(exercise: ExercisePictures, stage: int, side: str | None) -> bool:
+    """Whether stage ``stage`` must be mirrored so that the leg with symptoms is ``side``."""
+    if exercise.symptomatic is None:
+        return False
+    near = exercise.stages[stage - 1].near_leg
+    drawn = near if exercise.symptomatic == "near" else ("left" if near == "right" else "right")
+    wanted = side if side in LEG_SIDES else DEFAULT_SIDE
+    return drawn != wanted
+
+
+def pose_for(exercise: ExercisePictures, stage: int, side: str | None) -> Pose:
+    """Stage ``stage`` (1-based) drawn so that the leg with symptoms is the person's ``side``
+    ("left" or "right"; the right one until they have said)."""
+    pose = exercise.stages[stage - 1]
+    return _mirrored(pose) if _flipped(exercise, stage, side) else pose
+
+
+def inset_for(exercise: ExercisePictures, stage: int, side: str | None) -> Pose | None:
+    """The close-up of stage ``stage``, mirrored with it (None: the exercise has none)."""
+    if not exercise.insets:
+        return None
+    inset = exercise.insets[stage - 1]
+    return _mirrored(inset) if _flipped(exercise, stage, side) else inset
+
+
+def symptomatic_leg(exercise_id: int, stage: int, side: str | None) -> str | None:
+    """Which of the person's legs picture (exercise, stage, side) colours: for the tests and
+    for review (None: the exercise has no leg with symptoms)."""
+    exercise = load_pictures().exercises[exercise_id]
+    if exercise.symptomatic is None:
+        return None
+    near = pose_for(exercise, stage, side).near_leg
+    if exercise.symptomatic == "near":
+        return near
+    return "left" if near == "right" else "right"
+
+
+def _head_above(painter: _Painter, pose: Pose, body: Body) -> None:
+    """The head seen from above, face up: the eyes show which way the face looks."""
+    head, neck = pose.centre["head"], pose.centre["neck"]
+    painter.part([_circle_arc(head, body.head_radius, 0.0, 2 * math.pi)], FIGURE_COLOUR)
+    up = _unit(_sub(head, neck))
+    across = _rotate(up, 90)
+    for sign in (1.0, -1.0):
+        eye = _add(head, _add(_scale(up, -1.5), _scale(across, 3.6 * sign)))
+        painter.axes.add_patch(Circle(eye, 1.4, facecolor=BACKGROUND, zorder=painter.z))
+    painter.z += 0.1
+
+
+def _draw(axes: Axes, pose: Pose, body: Body, symptomatic: str | None) -> None:
+    if pose.view == "above":
+        _draw_above(axes, pose, body, symptomatic)
+        return
     painter = _Painter(axes)
     axes.add_patch(
         Rectangle((0, 0), FRAME_WIDTH, pose.floor, facecolor=FLOOR_FILL, edgecolor="none")
@@ -768,11 +958,90 @@ def _draw(axes: Axes, pose: Pose, body: Body, symptomatic: str) -> None:
         _arrow(painter, arrow)
 
 
-def _render(exercise_id: int, stage: int) -> bytes:
+def _draw_above(
+    axes: Axes, pose: Pose, body: Body, symptomatic: str | None, *, full: bool = True
+) -> None:
+    """A three-quarter view from above: the floor all round, then the trunk and head, the arms,
+    the other leg, and the leg with symptoms on top (the crossing leg rests on the other one)."""
+    painter = _Painter(axes)
+    if full:
+        axes.add_patch(
+            Rectangle((0, 0), FRAME_WIDTH, FRAME_HEIGHT, facecolor=FLOOR_FILL, edgecolor="none")
+        )
+    else:
+        axes.set_facecolor(FLOOR_FILL)
+
+    def leg_colour(side: str) -> str:
+        return SYMPTOMATIC_COLOUR if side == symptomatic else FIGURE_COLOUR
+
+    neck, head = pose.centre["neck"], pose.centre["head"]
+    painter.part(_arm(pose.far), FIGURE_COLOUR)
+    painter.part(
+        [
+            _trunk_outline(pose.hip_mid, pose.centre["waist"], neck, _ABOVE_TRUNK_WIDTH),
+            _capsule(neck, head, _NECK_RADIUS, _NECK_RADIUS),
+        ],
+        FIGURE_COLOUR,
+    )
+    _head_above(painter, pose, body)
+    crossing = symptomatic if symptomatic is not None else "near"
+    other = "far" if crossing == "near" else "near"
+    if pose.near_arm_behind_leg:
+        painter.part(_arm(pose.near), FIGURE_COLOUR)
+    painter.part(_leg(pose.side(other)), leg_colour(other))
+    if not pose.near_arm_behind_leg:
+        painter.part(_arm(pose.near), FIGURE_COLOUR)
+    painter.part(_leg(pose.side(crossing)), leg_colour(crossing))
+    for mark in pose.marks:
+        _stretch_mark(painter, mark)
+    for arrow in pose.arrows:
+        _arrow(painter, arrow)
+
+
+# Where a close-up goes (figure fractions: left, bottom, width, height): the upper right corner,
+# empty in every side view of the figure lying with its legs up (checked by looking at them).
+_INSET_BOX: Final = (0.67, 0.49, 0.32, 0.49)
+_INSET_MARGIN: Final = 6.0  # cm around the close-up's figure
+INSET_EDGE: Final = "#8a939c"
+
+
+def _draw_inset(figure: Figure, pose: Pose, body: Body, symptomatic: str | None) -> None:
+    """A close-up in a framed box in the upper right corner, fitted around its figure."""
+    axes = figure.add_axes(_INSET_BOX)
+    points = [*pose.centre.values(), *pose.near.values(), *pose.far.values()]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    reach = body.head_radius + _INSET_MARGIN
+    left, right = min(xs) - reach, max(xs) + reach
+    bottom, top = min(ys) - reach, max(ys) + reach
+    # Fit the box's shape: widen or heighten the view around the figure's centre.
+    box_ratio = (_INSET_BOX[2] * PIXEL_WIDTH) / (_INSET_BOX[3] * PIXEL_HEIGHT)
+    width, height = right - left, top - bottom
+    if width / height < box_ratio:
+        grow = (height * box_ratio - width) / 2
+        left, right = left - grow, right + grow
+    else:
+        grow = (width / box_ratio - height) / 2
+        bottom, top = bottom - grow, top + grow
+    axes.set_xlim(left, right)
+    axes.set_ylim(bottom, top)
+    axes.set_aspect("equal")
+    axes.set_xticks([])
+    axes.set_yticks([])
+    for spine in axes.spines.values():
+        spine.set_edgecolor(INSET_EDGE)
+        spine.set_linewidth(2.0)
+    # The close-up is smaller than the main drawing: the outlines and marks stay the same
+    # thickness in pixels, which is what keeps the parts apart.
+    _draw_above(axes, pose, body, symptomatic, full=False)
+
+
+def _render(exercise_id: int, stage: int, side: str | None = None) -> bytes:
     pictures = load_pictures()
     exercise = pictures.exercises.get(exercise_id)
     if exercise is None or not 1 <= stage <= len(exercise.stages):
         raise KeyError(f"no picture for exercise {exercise_id}, stage {stage}")
+    if side is not None and side not in LEG_SIDES:
+        raise KeyError(f"no picture for the {side!r} side")
     figure = Figure(figsize=(PIXEL_WIDTH / _DPI, PIXEL_HEIGHT / _DPI), dpi=_DPI)
     figure.patch.set_facecolor(BACKGROUND)
     FigureCanvasAgg(figure)  # attaches itself to the figure: Agg, no display
@@ -781,7 +1050,10 @@ def _render(exercise_id: int, stage: int) -> bytes:
     axes.set_ylim(0, FRAME_HEIGHT)
     axes.set_aspect("equal")
     axes.set_axis_off()
-    _draw(axes, exercise.stages[stage - 1], pictures.body, exercise.symptomatic)
+    _draw(axes, pose_for(exercise, stage, side), pictures.body, exercise.symptomatic)
+    inset = inset_for(exercise, stage, side)
+    if inset is not None:
+        _draw_inset(figure, inset, pictures.body, exercise.symptomatic)
     buffer = io.BytesIO()
     # Everything explicit, so global rcParams set elsewhere cannot change the picture; no
     # "Software" stamp, so the same data gives the same bytes.
@@ -791,29 +1063,52 @@ def _render(exercise_id: int, stage: int) -> bytes:
     return buffer.getvalue()
 
 
-_cache: dict[tuple[int, int], bytes] = {}
+_cache: dict[tuple[int, int, str | None], bytes] = {}
 _cache_lock = threading.Lock()
 
 
-def render_picture(exercise_id: int, stage: int) -> bytes:
-    """The PNG of ``stage`` (1-based) of exercise ``exercise_id``, rendered once per process."""
-    key = (exercise_id, stage)
+def render_picture(exercise_id: int, stage: int, side: str | None = None) -> bytes:
+    """The PNG of ``stage`` (1-based) of exercise ``exercise_id`` with ``side`` the leg with
+    symptoms (the right one when None; ignored by an exercise without one), rendered once per
+    process."""
+    exercise = load_pictures().exercises.get(exercise_id)
+    if exercise is None or not exercise.one_leg:
+        side = None
+    elif side is None:
+        side = DEFAULT_SIDE
+    key = (exercise_id, stage, side)
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    png = _render(exercise_id, stage)  # outside the lock: threads may render different pictures
+    # Outside the lock: threads may render different pictures.
+    png = _render(exercise_id, stage, side)
     with _cache_lock:
         return _cache.setdefault(key, png)
 
 
-def render_all() -> dict[tuple[int, int], bytes]:
-    """Every picture, keyed by (exercise id, stage)."""
-    return {
-        (exercise_id, stage): render_picture(exercise_id, stage)
-        for exercise_id, count in STAGE_COUNTS.items()
-        for stage in range(1, count + 1)
-    }
+def render_key(key: str) -> bytes:
+    """The PNG of the picture named ``key`` (``e3s2-left``, ``e1s2``); KeyError if none."""
+    exercise_id, stage, side = parse_key(key)
+    if side is not None and not (exercise_id in load_pictures().exercises and one_leg(exercise_id)):
+        raise KeyError(f"exercise {exercise_id} has no leg with symptoms: {key!r}")
+    return render_picture(exercise_id, stage, side)
+
+
+def all_keys() -> tuple[str, ...]:
+    """Every picture's key: each stage of each exercise, for each side of a one-leg one."""
+    keys: list[str] = []
+    for exercise_id, count in STAGE_COUNTS.items():
+        sides: tuple[str | None, ...] = LEG_SIDES if one_leg(exercise_id) else (None,)
+        keys.extend(
+            picture_key(exercise_id, stage, side) for stage in range(1, count + 1) for side in sides
+        )
+    return tuple(keys)
+
+
+def render_all() -> dict[str, bytes]:
+    """Every picture, by key (``e1s1``, ``e3s2-left``, ``e3s2-right``...)."""
+    return {key: render_key(key) for key in all_keys()}
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -842,12 +1137,14 @@ def check_photo(png: bytes, where: str) -> None:
 
 def validate_pictures() -> None:
     """Render every picture and check it against Telegram's photo rules (ContentError)."""
-    for (exercise_id, stage), png in render_all().items():
-        check_photo(png, f"{PICTURES_FILE}: exercise[{exercise_id}].stage[{stage}]")
+    for key, png in render_all().items():
+        exercise_id, stage, side = parse_key(key)
+        where = f"{PICTURES_FILE}: exercise[{exercise_id}].stage[{stage}]"
+        check_photo(png, f"{where} ({side})" if side else where)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Write every picture as ``e{id}s{stage}.png`` into a folder, for review."""
+    """Write every picture as ``<key>.png`` (``e3s2-left.png``) into a folder, for review."""
     parser = argparse.ArgumentParser(
         prog="python -m bot.rendering.pictures", description=main.__doc__
     )
@@ -859,8 +1156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    for (exercise_id, stage), png in render_all().items():
-        path = args.out / f"e{exercise_id}s{stage}.png"
+    for key, png in render_all().items():
+        path = args.out / f"{key}.png"
         path.write_bytes(png)
         print(f"{path} ({len(png) // 1024} KB)")
     return 0

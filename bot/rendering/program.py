@@ -18,7 +18,7 @@ from bot.domain.program import (
     RoutineOutcome,
 )
 from bot.rendering.i18n import Texts, texts_for
-from bot.rendering.pictures import stages
+from bot.rendering.pictures import one_leg, picture_key, stages
 from bot.rendering.replies import Button, Keyboard, Picture, Reply, rows
 
 MAX_MESSAGE_LENGTH = MessageLimit.MAX_TEXT_LENGTH
@@ -169,28 +169,40 @@ def routine_buttons(session_id: int, plan: DayPlan, texts: Texts) -> Keyboard:
     return (*answer_buttons(session_id, texts), *rows(*howto, width=3))
 
 
-def exercise_pictures(exercise_id: int, texts: Texts) -> tuple[Picture, ...]:
-    """The pictures of one exercise with their captions (the first names the exercise)."""
+def exercise_pictures(
+    exercise_id: int, texts: Texts, side: str | None = None
+) -> tuple[Picture, ...]:
+    """The pictures of one exercise with their captions (the first names the exercise), drawn
+    with ``side`` ("left", "right"; the right one until the person has said) the leg with
+    symptoms. The legend names the orange leg only where there is one (not exercise 1)."""
     exercise = texts.exercise(exercise_id)
     pictures = []
     for stage in range(1, stages(exercise_id) + 1):
         caption = texts.t(f"pictures.e{exercise_id}.s{stage}")
         if stage == 1:
             title = texts.t("routine.exercise_title", number=exercise.id, name=exercise.name)
-            caption = f"{title}\n{caption}\n<i>{texts.t('pictures.legend')}</i>"
-        pictures.append(Picture(f"e{exercise_id}s{stage}", caption))
+            lines = [title, caption]
+            if one_leg(exercise_id):
+                lines.append(f"<i>{texts.t('pictures.legend')}</i>")
+            caption = "\n".join(lines)
+        pictures.append(Picture(picture_key(exercise_id, stage, side), caption))
     return tuple(pictures)
 
 
 def routine_replies(
-    plan: DayPlan, session_id: int, texts: Texts, *, pictures: bool = True
+    plan: DayPlan,
+    session_id: int,
+    texts: Texts,
+    *,
+    pictures: bool = True,
+    side: str | None = None,
 ) -> list[Reply]:
     """The routine as messages, the new exercise's pictures first; the last message carries
     the buttons and is tracked (its id is stored on the session)."""
     body = routine_texts(texts.language, plan)
     if plan.nothing_left:
         return [Reply(text) for text in body]
-    new_pictures = exercise_pictures(plan.new, texts) if pictures and plan.new else ()
+    new_pictures = exercise_pictures(plan.new, texts, side) if pictures and plan.new else ()
     buttons = routine_buttons(session_id, plan, texts)
     replies = [
         Reply(
@@ -204,7 +216,10 @@ def routine_replies(
     return replies
 
 
-def howto_reply(exercise_id: int, texts: Texts) -> Reply:
-    """ "Show me how": the exercise's pictures, then its steps."""
+def howto_reply(exercise_id: int, texts: Texts, *, side: str | None = None) -> Reply:
+    """ "Show me how": the exercise's pictures (the leg with symptoms ``side``), then its
+    steps."""
     exercise = texts.exercise(exercise_id)
-    return Reply(render_exercise(exercise, texts), pictures=exercise_pictures(exercise_id, texts))
+    return Reply(
+        render_exercise(exercise, texts), pictures=exercise_pictures(exercise_id, texts, side)
+    )

@@ -252,7 +252,8 @@ def _header(page: _Pdf, progress: Progress, cat: Catalogue) -> None:
     else:
         started = cat.text("report.program_not_started")
     duration = cat.text(f"report.duration.{progress.symptom_duration or 'unknown'}")
-    page.paragraph(f"{plain_text(started)} {plain_text(duration)}")
+    side = cat.text(f"report.side.{progress.symptom_side or 'unknown'}")
+    page.paragraph(f"{plain_text(started)} {plain_text(duration)} {plain_text(side)}")
     adherence = cat.text(
         "report.adherence",
         done=progress.routines_done,
@@ -612,6 +613,7 @@ REQUIRED_KEYS: tuple[str, ...] = (
     "report.no_events",
     "report.note",
     *(f"report.duration.{d}" for d in ("lt2w", "2to6w", "6to12w", "gt3m", "unknown")),
+    *(f"report.side.{s}" for s in ("left", "right", "unknown")),
     *(f"report.section.{s}" for s in ("summary", "exercises", "events", "check_ins")),
     *(
         f"report.column.{c}"

@@ -97,6 +97,7 @@ class StatusView:
     weekly: bool
     assessment_advised_on: date | None
     review_advised_on: date | None
+    side: str | None = None  # the leg with the symptoms: "left", "right", or not said yet
 
 
 def _ratings(key: str, ratings: Ratings, texts: Texts) -> str:
@@ -144,6 +145,10 @@ def status(view: StatusView, texts: Texts) -> str:
         lines.append(_ratings("status.baseline", view.baseline, texts))
     if view.latest is not None:
         lines.append(_ratings("status.latest", view.latest, texts))
+    if view.side in ("left", "right"):
+        lines.append(texts.t("status.side", leg=texts.t(f"side.leg_{view.side}")))
+    else:
+        lines.append(texts.t("status.side_unknown"))
     lines.append(texts.t("status.nudges_on" if view.nudges else "status.nudges_off"))
     lines.append(texts.t("status.weekly_on" if view.weekly else "status.weekly_off"))
     return "\n".join(lines)

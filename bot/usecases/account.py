@@ -54,6 +54,11 @@ async def today(turn: Turn, _args: str | None) -> None:
     if report is not None:
         followup.ask(turn, report)
         return
+    if onboarding.side_unasked(turn):
+        # Which leg, asked once of people who started before the question existed: first, so
+        # that today's pictures show that leg.
+        onboarding.ask_side(turn, Next.TODAY)
+        return
     await routine.send_today(turn)
 
 
@@ -94,6 +99,7 @@ async def status_command(turn: Turn, _args: str | None) -> None:
         weekly=patient.weekly_enabled,
         assessment_advised_on=_advised_on(turn, events, "symptoms_6_weeks"),
         review_advised_on=_advised_on(turn, events, "no_improvement_3_weeks"),
+        side=patient.symptom_side,
     )
     turn.response.add(status_texts.status(view, turn.texts))
 

@@ -74,6 +74,10 @@ FLOWS: Mapping[Flow, FlowSpec] = {
     Flow.CONSENT: FlowSpec({"consent": onboarding.on_consent}),
     Flow.DURATION: FlowSpec({"duration": onboarding.on_duration}),
     Flow.SCREENING: FlowSpec({"screen": screening.on_toggle, "confirm": screening.on_confirm}),
+    Flow.SIDE: FlowSpec(
+        {"side": onboarding.on_side, "side_confirm": onboarding.on_side_confirm},
+        text=onboarding.on_side_text,
+    ),
     Flow.CHECKIN: FlowSpec(
         {step: _checkin_step(step) for step in checkin.STEP_NAMES}, text=checkin.on_text
     ),
@@ -100,11 +104,21 @@ async def _ask_duration(turn: Turn) -> None:
     onboarding.ask_duration(turn, Next.NOTHING)
 
 
+async def _ask_side(turn: Turn) -> None:
+    onboarding.ask_side(turn, Next.NOTHING)
+
+
+async def _today(turn: Turn) -> None:
+    await account.today(turn, None)
+
+
 # What runs after a flow says "then ...".
 CONTINUATIONS: Mapping[Next, Callable[[Turn], Awaitable[None]]] = {
     Next.ONBOARDING: onboarding.resume,
     Next.SCHEDULE: schedule.tell_next_after_release,
     Next.DURATION: _ask_duration,
+    Next.SIDE: _ask_side,
+    Next.TODAY: _today,
     Next.NOTHING: _nothing,
 }
 
@@ -148,7 +162,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("reset", "recommencer", account.reset),
     Command("time", "heure", account.time_command),
     Command("timezone", "fuseau", account.timezone_command),
-    # The settings of the program go here (the leg with the symptoms: /side, /jambe).
+    Command("side", "jambe", onboarding.side_command),  # the leg with the symptoms
     Command("reminders", "rappels", account.reminders),
     Command("weekly", "hebdo", account.weekly),
     Command("language", "langue", account.language),

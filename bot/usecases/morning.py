@@ -564,7 +564,7 @@ def _replies(plan: _Plan) -> list[Reply]:
         return [Reply(text, keyboard)]
     assert plan.routine is not None
     assert plan.session_id is not None
-    replies = routine_replies(plan.routine, plan.session_id, texts)
+    replies = routine_replies(plan.routine, plan.session_id, texts, side=plan.person.symptom_side)
     if plan.resumed is not None:
         replies.insert(0, Reply(texts.t("dispatch.welcome_back")))
     return replies

@@ -5,18 +5,26 @@ So /start always picks up where the person left off, and each step's flow only h
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.flows import (
+    SIDE_ASKED,
     ConsentData,
     DurationData,
     Flow,
+    LegSide,
     Next,
+    ScreeningData,
+    ScreeningStep,
+    SideData,
+    SideStep,
     StartData,
 )
+from bot.domain.parsing import parse_choice
 from bot.domain.program import PatientStatus, start_program
 from bot.domain.safety import SymptomDuration, symptoms_since
 from bot.domain.timing import first_send_at
+from bot.rendering import checkin as card_texts
 from bot.rendering import onboarding as texts
 from bot.rendering.program import render_guidance
 from bot.rendering.replies import Reply
@@ -70,6 +78,93 @@ async def on_duration(turn: Turn, data: DurationData, value: str, message_id: in
         Reply(texts.duration_answered(duration, turn.texts), edit=message_id)
     )
     turn.then(Next(data.then))
+
+
+# --- Which leg has the symptoms (clinical.md §3) -------------------------------------------------
+
+BOTH_LEGS = "both"
+BOTH_LEGS_SIGNAL = "both_legs"  # stop signal 4: EMERGENCY (clinical.md §2)
+
+
+def side_of(turn: Turn) -> LegSide:
+    """The leg the pictures show: the person's, or the right one until they have said."""
+    try:
+        return LegSide(turn.patient.symptom_side or "")
+    except ValueError:
+        return LegSide.RIGHT
+
+
+def side_unasked(turn: Turn) -> bool:
+    """Someone past onboarding who was never asked which leg (they started before the
+    question existed): asked once, at their next check-in or /today."""
+    return turn.patient.status is not PatientStatus.ONBOARDING and turn.patient.symptom_side is None
+
+
+def ask_side(turn: Turn, then: Next = Next.ONBOARDING) -> None:
+    if turn.patient.symptom_side is None and then is not Next.ONBOARDING:
+        turn.patient.symptom_side = SIDE_ASKED  # asked once, even if never answered
+    data = turn.open(SideData(then=then.value))
+    turn.response.add(*texts.side_question(data.nonce, turn.texts))
+
+
+async def side_command(turn: Turn, _args: str | None) -> None:
+    """/side: change which leg has the symptoms."""
+    if turn.patient.consent_at is None:
+        turn.response.add(turn.t("errors.not_started"))
+        return
+    onboarding = turn.patient.status is PatientStatus.ONBOARDING
+    ask_side(turn, Next.ONBOARDING if onboarding else Next.NOTHING)
+
+
+async def on_side(turn: Turn, data: SideData, value: str, message_id: int) -> None:
+    if data.step != SideStep.ASK or value not in (*LegSide, BOTH_LEGS):
+        turn.response.answer = turn.t("errors.stale_button")
+        return
+    await _side_chosen(turn, data, value, edit=message_id)
+
+
+async def on_side_text(turn: Turn, data: SideData, text: str) -> None:
+    choices = {value: turn.t(f"answers.{value}") for value in (*LegSide, BOTH_LEGS)}
+    value = parse_choice(text, choices) if data.step == SideStep.ASK else None
+    if value is None:
+        turn.response.add(turn.t("side.use_buttons"))
+        return
+    await _side_chosen(turn, data, value, edit=None)
+
+
+async def _side_chosen(turn: Turn, data: SideData, value: str, *, edit: int | None) -> None:
+    if value == BOTH_LEGS:
+        # Stop signal 4: the screening's "Is that right?" with the sign's full words first.
+        data = turn.save(replace(data, step=SideStep.CONFIRM))
+        text = card_texts.confirm_signals([BOTH_LEGS_SIGNAL], turn.texts)
+        keyboard = card_texts.confirm_keyboard(data.nonce, "side_confirm", turn.texts)
+        turn.response.replies.append(Reply(text, keyboard, edit=edit))
+        return
+    side = LegSide(value)
+    turn.patient.symptom_side = side.value
+    turn.close()
+    turn.response.replies.append(Reply(texts.side_answered(side, turn.texts), edit=edit))
+    turn.then(Next(data.then))
+
+
+async def on_side_confirm(turn: Turn, data: SideData, value: str, message_id: int) -> None:
+    """ "Both legs", is that right? Yes: the screening's verdict and hold (emergency advice);
+    a slip of the finger: the question again."""
+    if data.step != SideStep.CONFIRM or value not in ("yes", "no"):
+        turn.response.answer = turn.t("errors.stale_button")
+        return
+    if value == "no":
+        data = turn.save(replace(data, step=SideStep.ASK))
+        turn.response.replies.append(
+            Reply(*texts.side_question(data.nonce, turn.texts), edit=message_id)
+        )
+        return
+    text = card_texts.confirm_signals([BOTH_LEGS_SIGNAL], turn.texts)
+    turn.response.replies.append(Reply(text, (), edit=message_id))
+    if turn.patient.symptom_side == SIDE_ASKED:
+        turn.patient.symptom_side = None  # asked again once the hold is lifted
+    confirmed = ScreeningData(selected=(BOTH_LEGS_SIGNAL,), step=ScreeningStep.CONFIRM)
+    await screening.finish(turn, confirmed)
 
 
 # --- The baseline --------------------------------------------------------------------------------
@@ -131,6 +226,10 @@ async def _screened(turn: Turn) -> bool:
     return turn.patient.screened_at is not None
 
 
+async def _side_known(turn: Turn) -> bool:
+    return turn.patient.symptom_side is not None
+
+
 async def _has_baseline(turn: Turn) -> bool:
     return await repo.has_baseline(turn.db, turn.patient.id)
 
@@ -151,6 +250,7 @@ STEPS: tuple[Step, ...] = (
     Step(Flow.CONSENT, _consented, ask_consent),
     Step(Flow.DURATION, _duration_known, ask_duration),
     Step(Flow.SCREENING, _screened, screening.ask),
+    Step(Flow.SIDE, _side_known, ask_side),
     Step(Flow.CHECKIN, _has_baseline, ask_baseline),
     Step(Flow.REMINDER, _has_reminder, lambda turn: schedule.ask_reminder(turn, Next.ONBOARDING)),
     Step(Flow.ZONE, _has_zone, lambda turn: schedule.ask_zone(turn, Next.ONBOARDING)),

@@ -89,6 +89,7 @@ async def load(db: AsyncSession, patient: Patient, now: datetime, default_zone: 
         exercises_left_out=tuple((e.exercise, e.reason.value) for e in plan.excluded)
         if plan is not None
         else (),
+        symptom_side=patient.symptom_side if patient.symptom_side in ("left", "right") else None,
     )
 
 
@@ -194,7 +195,8 @@ async def export_command(turn: Turn, _args: str | None) -> None:
         Reply(
             turn.t("export.csv"),
             upload=Upload(
-                _file_name(turn, "check_ins"), check_ins_csv(reports, sessions, turn.zone, header)
+                _file_name(turn, "check_ins"),
+                check_ins_csv(reports, sessions, turn.zone, header, side=patient.symptom_side),
             ),
         )
     )
@@ -226,6 +228,7 @@ CSV_COLUMNS = (
     "stopped_exercise",
     "stopped_reason",
     "settled",
+    "symptom_side",
 )
 
 
@@ -234,9 +237,12 @@ def check_ins_csv(
     sessions: Sequence[DailySession],
     zone: ZoneInfo,
     header: Sequence[str] = CSV_COLUMNS,
+    *,
+    side: str | None = None,
 ) -> bytes:
     """One row per report, in the person's local time (UTF-8 with a BOM for spreadsheets), under
-    ``header`` (the columns' names in the person's language, ``export_columns.*``)."""
+    ``header`` (the columns' names in the person's language, ``export_columns.*``); ``side``, the
+    leg with the symptoms ("left", "right"), is on every row."""
     by_id = {s.id: s for s in sessions}
     out = io.StringIO()
     writer = csv.writer(out)
@@ -259,6 +265,7 @@ def check_ins_csv(
                 _cell(report.stopped_exercise),
                 report.stopped_reason or "",
                 "" if report.settled is None else str(report.settled).lower(),
+                side if side in ("left", "right") else "",
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")

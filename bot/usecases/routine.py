@@ -41,7 +41,9 @@ async def send_today(turn: Turn) -> None:
     if next_at is not None and local_date(next_at, turn.zone) <= turn.today:
         reminder = turn.patient.reminder_time or turn.settings.default_reminder_time
         turn.patient.next_send_at = first_send_at(reminder, turn.zone, turn.now, start_today=False)
-    turn.response.replies.extend(routine_replies(plan, session.id, turn.texts))
+    turn.response.replies.extend(
+        routine_replies(plan, session.id, turn.texts, side=turn.patient.symptom_side)
+    )
 
 
 async def on_button(turn: Turn, session_id: int, value: str, message_id: int) -> None:
@@ -97,4 +99,6 @@ def howto(turn: Turn, exercise_id: int) -> None:
     if exercise_id not in EXERCISE_ORDER:
         turn.response.add(turn.t("howto.usage"))
         return
-    turn.response.replies.append(howto_reply(exercise_id, turn.texts))
+    turn.response.replies.append(
+        howto_reply(exercise_id, turn.texts, side=turn.patient.symptom_side)
+    )

@@ -10,6 +10,7 @@ from bot.domain.flows import CheckinData, CheckinStep, Next
 from bot.domain.program import (
     ActionKind,
     DayOutcome,
+    PatientStatus,
     ProgramAction,
     RoutineOutcome,
     plan_day,
@@ -166,6 +167,13 @@ async def conclude(turn: Turn, data: CheckinData) -> None:
         # Asked once of people who started before the question existed (clinical.md §5).
         turn.patient.symptom_duration = DURATION_ASKED
         turn.then(Next.DURATION)
+    elif (
+        turn.patient.symptom_side is None
+        and turn.patient.status is not PatientStatus.ONBOARDING
+        and primary.tier < Tier.SOON
+    ):
+        # Which leg: asked once of people who started before the question existed (§3).
+        turn.then(Next.SIDE)
 
 
 async def conclude_signs(turn: Turn, data: CheckinData) -> None:

@@ -68,7 +68,7 @@ async def on_toggle(turn: Turn, data: ScreeningData, value: str, message_id: int
         turn.response.replies.append(Reply(text, keyboard, edit=message_id))
         return
     turn.response.replies.append(Reply(_list(turn, data)[0], (), edit=message_id))
-    await _finish(turn, data)
+    await finish(turn, data)
 
 
 async def on_confirm(turn: Turn, data: ScreeningData, value: str, message_id: int) -> None:
@@ -82,10 +82,12 @@ async def on_confirm(turn: Turn, data: ScreeningData, value: str, message_id: in
         return
     text = card_texts.confirm_signals(data.selected, turn.texts)
     turn.response.replies.append(Reply(text, (), edit=message_id))
-    await _finish(turn, data)
+    await finish(turn, data)
 
 
-async def _finish(turn: Turn, data: ScreeningData) -> None:
+async def finish(turn: Turn, data: ScreeningData) -> None:
+    """The confirmed signs: stored, then the verdict (and its hold), or onboarding goes on.
+    Also the end of "Both legs" at the side question (stop signal 4)."""
     turn.close()
     turn.patient.screened_at = turn.now
     report = repo.add_report(

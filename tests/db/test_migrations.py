@@ -49,3 +49,45 @@ async def test_migrations_match_the_models(database_url: str) -> None:
         assert diff == []
     finally:
         await engine.dispose()
+
+
+async def test_0004_adds_the_symptom_side_and_takes_it_away(database_url: str) -> None:
+    """0004: ``patients.symptom_side`` (NULL for everyone already there); its downgrade drops
+    the column and closes a side question left open."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from db import repo
+    from db.engine import create_session_factory
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0003")
+        async with engine.begin() as conn:
+            columns = await conn.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("patients")}
+            )
+        assert "symptom_side" not in columns
+        await upgrade(engine)
+        sessions = create_session_factory(engine)
+        async with sessions() as db:
+            patient = repo.new_patient(db, 7, 7, datetime(2026, 3, 2, tzinfo=UTC), "en")
+            assert patient.symptom_side is None
+            patient.symptom_side = "left"
+            patient.flow, patient.flow_data = "side", {"nonce": "n", "step": "ask"}
+            await db.commit()
+        await downgrade(engine, "0003")
+        async with engine.begin() as conn:
+            row = (await conn.execute(text("SELECT flow, flow_data FROM patients"))).one()
+            columns = await conn.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("patients")}
+            )
+        assert "symptom_side" not in columns
+        assert row[0] is None
+        await upgrade(engine)
+        async with engine.begin() as conn:
+            side = (await conn.execute(text("SELECT symptom_side FROM patients"))).scalar_one()
+        assert side is None  # asked again: not said under this version
+    finally:
+        await engine.dispose()

@@ -44,6 +44,7 @@ async def test_a_french_person_never_meets_english(database_url: str) -> None:
         await tap(bot, "onboarding.consent_yes")
         await tap(bot, "duration.2to6w")
         await tap(bot, "stop_signals.none")
+        await tap(bot, "side.left")
         for value in ("5", "2", "3"):
             await bot.tap(USER, value)
         await tap(bot, "measures.extent.3")
@@ -112,10 +113,12 @@ async def test_the_command_menu_is_set_in_each_language(database_url: str) -> No
             "recommencer",
             "heure",
             "fuseau",
+            "jambe",
             "rappels",
             "hebdo",
             "langue",
             "aide",
+            "confidentialite",
             "supprimer",
         ]
         assert french["aujourdhui"] == FR.t("commands.today")

@@ -14,12 +14,19 @@ from tests.support.harness import BotHarness, running_bot
 USER = 1001
 
 
-async def onboard(bot: BotHarness, user: int = USER, *, start: str = "Start now") -> None:
-    """Walk one person through onboarding with mild symptoms, in Paris, at 08:00."""
+async def onboard(
+    bot: BotHarness,
+    user: int = USER,
+    *,
+    start: str = "Start now",
+    side: str = "Right leg",
+) -> None:
+    """Walk one person through onboarding with mild symptoms in one leg, in Paris, at 08:00."""
     await bot.say(user, "/start")
     await bot.tap(user, "Yes, store my answers")
     await bot.tap(user, "2 to 6 weeks")
     await bot.tap(user, "None of these")
+    await bot.tap(user, side)
     for value in ("5", "2", "3"):
         await bot.tap(user, value)
     await bot.tap(user, "Thigh, above the knee")
@@ -127,7 +134,7 @@ async def test_a_slip_of_the_finger_goes_back_to_the_list(database_url: str) -> 
         await bot.tap(USER, "✓ Bowel changes")
         await bot.tap(USER, "None of these")
         assert "none of the warning signs" in "\n".join(bot.texts(USER)).lower()
-        assert "How strong is your pain" in bot.last(USER).text
+        assert "Which leg has the symptoms" in bot.last(USER).text
         row = await patient(bot)
         assert row is not None
         assert row.status == PatientStatus.ONBOARDING
@@ -155,7 +162,7 @@ async def test_soon_item_at_screening_is_released_by_the_checked_step(database_u
         await bot.tap(USER, "None of these")
         texts = "\n".join(bot.texts(USER))
         assert "Let us set up your program" in texts
-        assert "How strong is your pain" in bot.last(USER).text
+        assert "Which leg has the symptoms" in bot.last(USER).text
         row = await patient(bot)
         assert row is not None
         assert row.status == PatientStatus.ONBOARDING
@@ -173,6 +180,7 @@ async def test_time_zone_by_location_and_by_local_time(database_url: str) -> Non
         await bot.tap(USER, "Yes, store my answers")
         await bot.tap(USER, "Less than 2 weeks")
         await bot.tap(USER, "None of these")
+        await bot.say(USER, "left")
         for value in ("5", "2", "3"):
             await bot.tap(USER, value)
         await bot.tap(USER, "Lower back only")

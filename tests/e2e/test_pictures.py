@@ -16,6 +16,11 @@ def photos(bot: BotHarness, user: int = USER) -> list[SentMessage]:
     return [m for m in bot.server.messages(user) if m.kind == "photo"]
 
 
+def picture_names(bot: BotHarness, shown: list[SentMessage]) -> list[str | None]:
+    """Which picture each photo shows (the name it was first uploaded under)."""
+    return [bot.server.file_name(m.file_id) for m in shown]
+
+
 async def test_day_one_comes_with_exercise_one_pictures_uploaded_once(database_url: str) -> None:
     async with running_bot(database_url, start_dispatcher=False) as bot:
         await onboard(bot)
@@ -24,7 +29,9 @@ async def test_day_one_comes_with_exercise_one_pictures_uploaded_once(database_u
         assert len({m.media_group_id for m in album}) == 1
         assert album[0].text.startswith("1. Lying back bend (press-up)")
         assert "Lie face down" in album[0].text
-        assert "The leg with symptoms is shown in orange." in album[0].text
+        # Exercise 1, the back exercise, has no leg with symptoms: no orange leg to explain.
+        assert "orange" not in album[0].text
+        assert picture_names(bot, album) == ["e1s1.png", "e1s2.png", "e1s3.png", "e1s4.png"]
         assert all(m.text for m in album)  # every picture says the position in words
         assert "Day 1" in bot.last(USER).text  # the routine follows its pictures
         assert bot.server.uploads.get("sendMediaGroup") == 4
@@ -73,3 +80,55 @@ async def test_a_refused_file_id_is_uploaded_again_and_ids_survive_a_restart(
             await bot.say(USER, "/howto 1")
             assert server.uploads.get("sendMediaGroup") == 8
             assert len([m for m in server.messages(USER) if m.kind == "photo"]) == 12
+
+
+async def test_each_person_sees_their_own_leg_and_each_side_is_uploaded_once(
+    database_url: str,
+) -> None:
+    """A left-leg and a right-leg person: the new exercise's album, "Show me how" and /howto
+    show their leg (mirrored drawings, cached per side); a third person's file_ids are reused."""
+    third = 3003
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        await onboard(bot, USER, side="Left leg")
+        await onboard(bot, OTHER, side="Right leg")
+        await onboard(bot, third, side="Left leg")
+        for user in (USER, OTHER, third):
+            await bot.tap(user, "Done")
+            for value in ("4", "2", "3"):
+                await bot.tap(user, value)
+            await bot.tap(user, "Thigh, above the knee")
+            await bot.tap(user, "None of these")
+        bot.clock.advance(days=1)
+        for user in (USER, OTHER, third):
+            await bot.say(user, "/today")
+        expected = {USER: "left", OTHER: "right", third: "left"}
+        for user, side in expected.items():
+            album = photos(bot, user)[4:]  # after day 1's exercise 1
+            assert picture_names(bot, album) == [f"e2s1-{side}.png", f"e2s2-{side}.png"]
+            assert album[0].text.startswith("2. Nerve glide with ankle pumps (both legs)")
+            assert "The leg with symptoms is shown in orange." in album[0].text
+        # Uploaded once per side; the third person got the left-leg file_ids again.
+        assert bot.server.uploads.get("sendMediaGroup") == 4 + 2 + 2
+
+        before = len(photos(bot, USER))
+        await bot.say(USER, "/howto 5")
+        shown = photos(bot, USER)[before:]
+        assert picture_names(bot, shown) == ["e5s1-left.png", "e5s2-left.png"]
+        before = len(photos(bot, OTHER))
+        await bot.say(OTHER, "/howto 4")
+        assert picture_names(bot, photos(bot, OTHER)[before:]) == [
+            "e4s1-right.png",
+            "e4s2-right.png",
+        ]
+
+        # /side changes the leg: the next pictures show the other one.
+        await bot.say(OTHER, "/side")
+        await bot.tap(OTHER, "Left leg")
+        status = await bot.say(OTHER, "/status")
+        assert "Symptoms in: your left leg" in status.text
+        before = len(photos(bot, OTHER))
+        await bot.say(OTHER, "/howto 4")
+        assert picture_names(bot, photos(bot, OTHER)[before:]) == [
+            "e4s1-left.png",
+            "e4s2-left.png",
+        ]

@@ -607,6 +607,7 @@ async def _short_conversation(bot: BotHarness) -> None:
     await bot.tap(USER, "Yes, store my answers")
     await bot.tap(USER, "2 to 6 weeks")
     await bot.tap(USER, "None of these")
+    await bot.say(USER, "my right leg")
     await bot.say(USER, "7/10")
     await bot.say(USER, "3 out of 10")
     await bot.tap(USER, "4")

@@ -50,6 +50,7 @@ async def _onboard_in_paris(bot: BotHarness) -> None:
     await bot.tap(USER, FR.t("onboarding.consent_yes"))
     await bot.tap(USER, FR.t("duration.2to6w"))
     await bot.tap(USER, FR.t("stop_signals.none"))
+    await bot.tap(USER, FR.t("side.right"))
     for value in ("5", "2", "3"):
         await bot.tap(USER, value)
     await bot.tap(USER, FR.t("measures.extent.3"))
@@ -88,6 +89,7 @@ async def test_a_sign_typed_where_a_time_is_expected_goes_to_the_screening_confi
         await bot.tap(USER, "Yes, store my answers")
         await bot.tap(USER, "2 to 6 weeks")
         await bot.tap(USER, "None of these")
+        await bot.tap(USER, "Right leg")
         for value in ("5", "2", "3"):
             await bot.tap(USER, value)
         await bot.tap(USER, EN.t("measures.extent.3"))

@@ -46,6 +46,7 @@ HOOK_PATH = "/telegram/hook"
 WAIT = 60.0  # generous: two bot processes, PostgreSQL and the fake share two cores
 SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
 CONSENT, DURATION, NO_SIGNS = "Yes, store my answers", "2 to 6 weeks", "None of these"
+SIDE = "Left leg"
 
 
 def free_port() -> int:
@@ -468,11 +469,11 @@ async def wait_button(server: BotApiServer, user_id: int, label: str) -> SentMes
 
 
 async def onboard_in_a_burst(server: BotApiServer, person: Person) -> None:
-    """Tap through consent, duration and screening, then type four ratings and a reminder
+    """Tap through consent, duration, screening and side, then type four ratings and a reminder
     time all at once, without waiting for the replies in between."""
     uid = person.user_id
     server.send_text(uid, "/start")
-    for label in (CONSENT, DURATION, NO_SIGNS):
+    for label in (CONSENT, DURATION, NO_SIGNS, SIDE):
         server.press(uid, await wait_button(server, uid, label), label)
     await server.wait_for(
         lambda: any("How strong is your pain" in m.text for m in server.messages(uid)),

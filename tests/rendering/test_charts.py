@@ -118,6 +118,7 @@ def sample_progress(weeks: int = 4, *, language: str = "en") -> Progress:
         routines_skipped=len(SKIPPED),
         exercises_in_routine=(1, 2, 3, 5),
         exercises_left_out=((4, "worse_after_adding"),),
+        symptom_side="left",
     )
 
 

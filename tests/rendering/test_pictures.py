@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+import io
 import math
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -37,7 +38,7 @@ SIZE_BUDGET = 150 * 1024  # our own target, far below Telegram's 10 MB
 
 
 @pytest.fixture(scope="module")
-def pngs() -> dict[tuple[int, int], bytes]:
+def pngs() -> dict[str, bytes]:
     return render_all()
 
 
@@ -56,8 +57,15 @@ def test_every_exercise_has_its_stages() -> None:
         assert stages(exercise_id) == EXPECTED_STAGES[exercise_id] >= 1
 
 
-def test_every_picture_is_a_png_within_telegram_rules(pngs: dict[tuple[int, int], bytes]) -> None:
-    expected = {(e, s) for e, count in EXPECTED_STAGES.items() for s in range(1, count + 1)}
+def test_every_picture_is_a_png_within_telegram_rules(pngs: dict[str, bytes]) -> None:
+    # Exercise 1 (the back) once per stage; the one-leg exercises once per stage and side.
+    expected = {f"e1s{s}" for s in range(1, EXPECTED_STAGES[1] + 1)} | {
+        f"e{e}s{s}-{side}"
+        for e, count in EXPECTED_STAGES.items()
+        if e != 1
+        for s in range(1, count + 1)
+        for side in ("left", "right")
+    }
     assert set(pngs) == expected
     for key, png in pngs.items():
         assert png.startswith(b"\x89PNG\r\n\x1a\n"), key
@@ -68,12 +76,14 @@ def test_every_picture_is_a_png_within_telegram_rules(pngs: dict[tuple[int, int]
     validate_pictures()
 
 
-def test_pictures_are_cached_and_thread_safe(pngs: dict[tuple[int, int], bytes]) -> None:
+def test_pictures_are_cached_and_thread_safe(pngs: dict[str, bytes]) -> None:
     assert render_picture(1, 1) is render_picture(1, 1)
-    keys = [(1, 4), (3, 2), (4, 2), (5, 2)]
+    assert render_picture(3, 2) is render_picture(3, 2, "right")  # the right leg until said
+    keys = [(1, 4, None), (3, 2, "left"), (4, 2, "right"), (5, 2, "left")]
     with ThreadPoolExecutor(max_workers=4) as pool:
         fresh = list(pool.map(lambda key: pictures._render(*key), keys))
-    assert fresh == [pngs[key] for key in keys]  # same bytes: deterministic, no shared state
+    names = ["e1s4", "e3s2-left", "e4s2-right", "e5s2-left"]
+    assert fresh == [pngs[name] for name in names]  # same bytes: deterministic, no shared state
 
 
 def test_an_unknown_picture_is_a_key_error() -> None:
@@ -205,6 +215,17 @@ def _angle(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.degrees(math.atan2(b[1] - a[1], b[0] - a[0]))
 
 
+def _along(
+    a: tuple[float, float], b: tuple[float, float], p: tuple[float, float]
+) -> tuple[float, float]:
+    """Where p lies along the segment a-b (0 at a, 1 at b), and how far from its line (cm)."""
+    ab = (b[0] - a[0], b[1] - a[1])
+    ap = (p[0] - a[0], p[1] - a[1])
+    size = math.hypot(*ab)
+    along = (ab[0] * ap[0] + ab[1] * ap[1]) / size**2
+    return along, abs(ab[0] * ap[1] - ab[1] * ap[0]) / size
+
+
 def _foot_angle(leg: Any) -> float:
     """Angle between the shin (pointing to the foot) and the toes: small = pointed foot."""
     shin = _angle(leg["knee"], leg["ankle"])
@@ -220,7 +241,8 @@ def test_the_pelvis_stays_on_the_floor_in_every_picture() -> None:
 
 def test_the_leg_with_symptoms_is_the_one_that_moves() -> None:
     data = load_pictures().exercises
-    assert all(e.symptomatic == "near" for e in data.values())
+    assert data[1].symptomatic is None  # the back exercise: no leg with symptoms
+    assert all(data[e].symptomatic == "near" for e in (2, 3, 4, 5))
     # 1: lying face down, then up on the elbows, then on the hands: the chest rises each time.
     poses = data[1].stages
     assert all(pose.facing == "down" for pose in poses)
@@ -238,13 +260,28 @@ def test_the_leg_with_symptoms_is_the_one_that_moves() -> None:
     bent, straight = data[3].stages
     assert 80 <= _angle(bent.near["hip"], bent.near["knee"]) <= 105
     assert _angle(straight.near["knee"], straight.near["ankle"]) > 60
-    # 4: belt around the foot; the straight leg lifted to 45-60 degrees.
+    # 4: belt around the foot; a small lift of the straight leg, about 20-30 degrees, well short
+    # of the furthest it can go (clinical.md §5: this exercise strains the nerve most).
     flat, lifted = data[4].stages
     assert all(p.props and p.props[0].side == "near" for p in (flat, lifted))
-    assert 45 <= _angle(lifted.near["hip"], lifted.near["ankle"]) <= 60
+    assert 20 <= _angle(lifted.near["hip"], lifted.near["ankle"]) <= 30
+    assert _angle(lifted.near["hip"], lifted.near["knee"]) == pytest.approx(
+        _angle(lifted.near["knee"], lifted.near["ankle"]), abs=2
+    )  # the knee straight
     # 5: stretch felt behind the buttock on the side with symptoms.
     (mark,) = data[5].stages[1].marks
     assert math.dist(mark.at, data[5].stages[1].near["hip"]) < 10
+    # 5, close-ups from above: the ankle with symptoms rests on the other thigh just above its
+    # knee, that knee open to the side; then the hands hold the other thigh.
+    assert len(data[5].insets) == 2 and all(i.view == "above" for i in data[5].insets)
+    for inset in data[5].insets:
+        other = inset.far
+        assert math.dist(inset.near["ankle"], other["knee"]) < 12  # on the thigh, at the knee
+        assert abs(inset.near["knee"][0] - other["knee"][0]) > 25
+    pulled = data[5].insets[1]
+    for side in (pulled.near, pulled.far):
+        along, off = _along(pulled.far["hip"], pulled.far["knee"], side["hand"])
+        assert 0.4 <= along <= 1.0 and off < 10
 
 
 # --- Captions ------------------------------------------------------------------------------------
@@ -264,3 +301,105 @@ def test_every_picture_has_a_short_english_caption() -> None:
 def test_the_captions_are_part_of_the_english_catalogue() -> None:
     catalogue = load_content("en").catalogue
     assert catalogue.has(LEGEND_KEY) and catalogue.has(caption_key(5, 2))
+
+
+# --- Per side ------------------------------------------------------------------------------------
+
+
+def _orange(png: bytes) -> list[tuple[int, int]]:
+    """The pixels of the leg with symptoms (the accent colour)."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    width, height = image.size
+    target = tuple(int(pictures.SYMPTOMATIC_COLOUR[i : i + 2], 16) for i in (1, 3, 5))
+    data = image.load()
+    assert data is not None
+    return [
+        (x, y)
+        for y in range(0, height, 2)
+        for x in range(0, width, 2)
+        if all(
+            abs(c - t) <= 6 for c, t in zip(cast(tuple[int, ...], data[x, y]), target, strict=True)
+        )
+    ]
+
+
+def _inset_box() -> tuple[float, float, float]:
+    """The close-up's box in pixels: left, right and bottom (from the top)."""
+    left, bottom, width, _height = pictures._INSET_BOX
+    w, h = pictures.PIXEL_WIDTH, pictures.PIXEL_HEIGHT
+    return left * w, (left + width) * w, (1 - bottom) * h
+
+
+def _mirror_offset(
+    right_px: list[tuple[int, int]], left_px: list[tuple[int, int]], axis: float
+) -> float:
+    """How far the mean x of ``left_px`` is from that of ``right_px`` mirrored about ``axis``."""
+    mean_right = sum(x for x, _ in right_px) / len(right_px)
+    mean_left = sum(x for x, _ in left_px) / len(left_px)
+    return abs(mean_left - (2 * axis - mean_right))
+
+
+@pytest.mark.parametrize("exercise_id", [2, 3, 4, 5])
+def test_each_leg_gets_the_mirrored_drawing(exercise_id: int, pngs: dict[str, bytes]) -> None:
+    base = load_pictures().exercises[exercise_id]
+    for stage in range(1, len(base.stages) + 1):
+        drawn = base.stages[stage - 1]
+        for side in ("left", "right"):
+            assert pictures.symptomatic_leg(exercise_id, stage, side) == side
+        assert pictures.symptomatic_leg(exercise_id, stage, None) == "right"  # until said
+        left = pictures.pose_for(base, stage, "left")
+        assert left.near["hip"] == (
+            pictures.FRAME_WIDTH - drawn.near["hip"][0],
+            drawn.near["hip"][1],
+        )
+        assert pictures.pose_for(base, stage, "right") is drawn
+        # The pixels: the orange leg of the left-leg picture is the right-leg one mirrored.
+        # A close-up (exercise 5) stays in its corner, mirrored inside its box.
+        box_left, box_right, box_bottom = _inset_box() if base.insets else (0.0, 0.0, 0.0)
+
+        def inside(px: tuple[int, int]) -> bool:
+            return box_left <= px[0] <= box_right and px[1] <= box_bottom  # noqa: B023
+
+        right_all = _orange(pngs[f"e{exercise_id}s{stage}-right"])
+        left_all = _orange(pngs[f"e{exercise_id}s{stage}-left"])
+        groups = [
+            (
+                [p for p in right_all if not inside(p)],
+                [p for p in left_all if not inside(p)],
+                (pictures.PIXEL_WIDTH - 1) / 2,
+            ),
+        ]
+        if base.insets:
+            groups.append(
+                (
+                    [p for p in right_all if inside(p)],
+                    [p for p in left_all if inside(p)],
+                    (box_left + box_right) / 2,
+                )
+            )
+        for right_px, left_px, axis in groups:
+            assert len(right_px) > 300
+            assert abs(len(left_px) - len(right_px)) < 0.05 * len(right_px)
+            assert _mirror_offset(right_px, left_px, axis) < 4
+
+
+def test_the_back_exercise_has_no_orange_leg_and_one_picture_per_stage(
+    pngs: dict[str, bytes],
+) -> None:
+    assert not pictures.one_leg(1)
+    assert pictures.picture_key(1, 2, "left") == pictures.picture_key(1, 2, None) == "e1s2"
+    assert pictures.picture_key(3, 2, "left") == "e3s2-left"
+    assert pictures.picture_key(3, 2, None) == pictures.picture_key(3, 2, "asked") == "e3s2-right"
+    for stage in range(1, 5):
+        assert _orange(pngs[f"e1s{stage}"]) == []
+
+
+def test_picture_keys_are_read_back_and_unknown_ones_refused() -> None:
+    assert pictures.parse_key("e3s2-left") == (3, 2, "left")
+    assert pictures.parse_key("e1s4") == (1, 4, None)
+    assert pictures.render_key("e3s2-left") is render_picture(3, 2, "left")
+    for bad in ("e3s2-both", "x", "e3", "e1s1-left", "e9s1-right"):
+        with pytest.raises(KeyError):
+            pictures.render_key(bad)

@@ -86,6 +86,7 @@ def test_report_header_dates_duration_and_adherence(document: tuple[PdfReader, s
         "Dates are local to Europe/Paris.",
         "Program started on 2 Mar 2026.",
         "Symptoms had lasted 2 to 6 weeks when the program started.",
+        "Symptoms in the left leg.",
         "Routines done: 25 of 28. Stopped early: 1. Skipped: 2. No answer: 0.",
     ):
         assert words in text
@@ -221,6 +222,7 @@ def test_an_empty_history_gives_a_calm_one_page_report(content: Content) -> None
         sample_progress(),
         program_start=None,
         symptom_duration=None,
+        symptom_side=None,
         baseline=None,
         check_ins=(),
         marks=(),
@@ -237,6 +239,7 @@ def test_an_empty_history_gives_a_calm_one_page_report(content: Content) -> None
     for words in (
         "The program has not started.",
         "How long the symptoms had lasted was not asked.",
+        "Which leg has the symptoms was not asked.",
         "No starting point was recorded.",
         "Not enough check-ins yet for a chart.",
         "No warning signs were reported and no safety advice was given.",

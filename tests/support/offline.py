@@ -202,6 +202,7 @@ class Person:
         self,
         *,
         duration: str = "2 to 6 weeks",
+        side: str = "Right leg",
         baseline: tuple[int, int, int] = (5, 2, 3),
         extent: str = "Thigh, above the knee",
         start: str = "Start now",
@@ -211,6 +212,7 @@ class Person:
         await self.press("Yes, store my answers")
         await self.press(duration)
         await self.press("None of these")
+        await self.press(side)
         for value in baseline:
             await self.press(str(value))
         await self.press(extent)

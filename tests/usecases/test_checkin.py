@@ -63,6 +63,7 @@ async def test_the_baseline_asks_the_four_measures_and_no_signs(
     await person.press("Yes, store my answers")
     await person.press("2 to 6 weeks")
     await person.press("None of these")
+    await person.press("Right leg")
     assert await step(person) == "pain"
     steps = await answer(person, "5", "2", "3", THIGH)
     assert steps == ["numbness", "tingling", "extent", None]

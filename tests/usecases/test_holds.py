@@ -184,16 +184,17 @@ async def test_a_hold_that_began_at_screening_continues_onboarding_after_release
     await person.send("/resume")
     await person.press(SEEN)
     await person.press("None of these")
-    assert "Let us set up your program" in person.texts[-3]
-    assert "How strong is your pain" in person.last_text  # the baseline: screening is done
+    assert "Let us set up your program" in "\n".join(person.texts[-3:])
+    assert "Which leg has the symptoms" in person.last_text  # the next step: screening is done
     patient = await person.stored()
     assert patient.status is PatientStatus.ONBOARDING
-    assert (patient.program_state, patient.hold_tier, patient.flow) == ({}, None, "checkin")
+    assert (patient.program_state, patient.hold_tier, patient.flow) == ({}, None, "side")
     assert patient.screened_at == screened_at
     assert [(e.tier, e.acknowledged_at) for e in await events(services, person)] == [
         ("soon", clock.now)
     ]
     # The rest of onboarding follows as usual.
+    await person.press("Right leg")
     for value in ("5", "2", "3"):
         await person.press(value)
     await person.press("Lower back only")

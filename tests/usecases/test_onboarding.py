@@ -21,6 +21,7 @@ QUESTIONS = {
     Flow.CONSENT: "May I store your answers?",
     Flow.DURATION: "How long have you had these symptoms",
     Flow.SCREENING: "Do you have any of these right now",
+    Flow.SIDE: "Which leg has the symptoms",
     Flow.CHECKIN: "How strong is your pain",
     Flow.REMINDER: "At what time should I send your routine",
     Flow.ZONE: "Which time zone are you in?",
@@ -47,6 +48,8 @@ async def mark_done(services: Services, person: Person, steps: set[Flow], stray:
             patient.symptom_duration = "2to6w"
         if Flow.SCREENING in steps:
             patient.screened_at = now
+        if Flow.SIDE in steps:
+            patient.symptom_side = "left"
         if Flow.CHECKIN in steps:
             repo.add_report(db, patient, ReportKind.BASELINE, now, ratings=repo.Ratings(5, 2, 3, 3))
         if Flow.REMINDER in steps:
@@ -64,10 +67,24 @@ async def mark_done(services: Services, person: Person, steps: set[Flow], stray:
 STATES: list[tuple[set[Flow], Flow]] = [
     (set(ORDER[:done]), ORDER[done]) for done in range(len(ORDER))
 ] + [
-    ({Flow.CONSENT, Flow.SCREENING, Flow.CHECKIN, Flow.REMINDER, Flow.ZONE}, Flow.DURATION),
-    ({Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.REMINDER, Flow.ZONE}, Flow.CHECKIN),
-    ({Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.CHECKIN, Flow.ZONE}, Flow.REMINDER),
-    ({Flow.DURATION, Flow.SCREENING, Flow.CHECKIN, Flow.REMINDER, Flow.ZONE}, Flow.CONSENT),
+    (
+        {Flow.CONSENT, Flow.SCREENING, Flow.SIDE, Flow.CHECKIN, Flow.REMINDER, Flow.ZONE},
+        Flow.DURATION,
+    ),
+    (
+        {Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.SIDE, Flow.REMINDER, Flow.ZONE},
+        Flow.CHECKIN,
+    ),
+    (
+        {Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.SIDE, Flow.CHECKIN, Flow.ZONE},
+        Flow.REMINDER,
+    ),
+    (
+        {Flow.DURATION, Flow.SCREENING, Flow.SIDE, Flow.CHECKIN, Flow.REMINDER, Flow.ZONE},
+        Flow.CONSENT,
+    ),
+    # Someone mid-way through onboarding before the side question existed.
+    ({Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.CHECKIN, Flow.REMINDER}, Flow.SIDE),
 ]
 
 
@@ -119,6 +136,8 @@ async def test_each_answer_leads_to_the_next_declared_step(person: Person) -> No
     await person.press("Less than 2 weeks")
     await step()
     await person.press("None of these")
+    await step()
+    await person.press("Left leg")
     await step()
     for value in ("5", "2", "3"):
         await person.press(value)
@@ -173,7 +192,7 @@ async def test_declining_consent_keeps_nothing(services: Services, person: Perso
 
 
 async def test_typed_reminder_time_and_an_unreadable_one(person: Person) -> None:
-    await mark_done(person.services, person, set(ORDER[:4]), stray=False)
+    await mark_done(person.services, person, set(ORDER[:5]), stray=False)
     await person.send("/start")
     await person.send("later, please")
     assert person.last_text.startswith("I could not read that time.")
@@ -185,7 +204,7 @@ async def test_typed_reminder_time_and_an_unreadable_one(person: Person) -> None
 
 
 async def test_zone_by_location_can_be_refused_and_chosen_again(person: Person) -> None:
-    await mark_done(person.services, person, set(ORDER[:5]), stray=False)
+    await mark_done(person.services, person, set(ORDER[:6]), stray=False)
     await person.send("/start")
     await person.send("Qwxzv Nowhere")
     assert person.last_text.startswith("I could not find that place.")

@@ -277,7 +277,7 @@ async def test_the_csv_has_one_row_per_report_in_local_time(
     async with services.sessions() as db:
         reports = await repo.reports_of(db, stored.patient_id)
         sessions = await repo.sessions_of(db, stored.patient_id)
-    data = progress.check_ins_csv(reports, sessions, PARIS)
+    data = progress.check_ins_csv(reports, sessions, PARIS, side="left")
     assert data.startswith("\ufeff".encode())  # a BOM, so spreadsheets read UTF-8
     header, *lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert tuple(header) == progress.CSV_COLUMNS
@@ -298,11 +298,14 @@ async def test_the_csv_has_one_row_per_report_in_local_time(
         "stopped_exercise": "2",
         "stopped_reason": "sharp_pain",
         "settled": "true",
+        "symptom_side": "left",
     }
     fever = by_column[[r.id for r in reports].index(stored.fever_report)]
     assert (fever["stop_signals"], fever["program_day"], fever["settled"]) == ("fever", "", "")
     rescreen = by_column[-1]
     assert (rescreen["kind"], rescreen["pain"], rescreen["furthest_point"]) == ("rescreen", "", "")
+    unsaid = progress.check_ins_csv(reports, sessions, PARIS).decode("utf-8-sig")
+    assert {row["symptom_side"] for row in csv.DictReader(io.StringIO(unsaid))} == {""}
 
 
 async def test_export_json_leaves_out_the_bots_bookkeeping(
@@ -330,7 +333,7 @@ async def test_the_export_speaks_the_persons_language(history: tuple[Services, S
     files = {r.upload.filename: r.upload.data for r in english.replies if r.upload}
     assert files["sciatica-check-ins-2026-03-06.csv"].decode("utf-8-sig").splitlines()[0] == (
         "local_date,local_time,kind,pain,numbness,tingling,furthest_point,program_day,"
-        "routine_outcome,stop_signals,stopped_exercise,stopped_reason,settled"
+        "routine_outcome,stop_signals,stopped_exercise,stopped_reason,settled,symptom_side"
     )
     await person.send("/language")
     await person.press("Français")
@@ -340,7 +343,7 @@ async def test_the_export_speaks_the_persons_language(history: tuple[Services, S
     csv_text = files["export-sciatique-2026-03-06.csv"].decode("utf-8-sig")
     assert csv_text.splitlines()[0] == (
         "date,heure,type,douleur,engourdissement,fourmillements,point_le_plus_bas,"
-        "jour_du_programme,seance,signes_d_alerte,exercice_arrete,raison_de_l_arret,calme"
+        "jour_du_programme,seance,signes_d_alerte,exercice_arrete,raison_de_l_arret,calme,jambe"
     )
     # The same rows under the French header.
     english_csv = {r.upload.filename: r.upload.data for r in english.replies if r.upload}

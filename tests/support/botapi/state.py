@@ -156,6 +156,12 @@ class ServerState:
         """Commands set for a given scope / language."""
         return list(self._commands.get(commands_key(scope, language_code), []))
 
+    def file_name(self, file_id: str | None) -> str | None:
+        """The name of the file first uploaded under ``file_id`` (a photo sent again by its
+        file_id keeps it): which picture a photo shows."""
+        upload = self._files.get(file_id or "")
+        return upload.filename if isinstance(upload, UploadedFile) else None
+
     @property
     def pending_updates(self) -> int:
         """Injected updates not yet confirmed (by a getUpdates offset or a webhook's 2xx)."""
