@@ -309,8 +309,11 @@ def test_progression_invariants(history: list[DayOutcome | Resume]) -> None:
         assert before.excluded_ids <= state.excluded_ids
         if added:
             assert isinstance(event, DayOutcome)
-            # Advance only on a done routine with a check-in that was not worse.
-            assert event.routine is RoutineOutcome.DONE
+            # Advance only on a done routine with a check-in that was not worse, or after a
+            # rest day (a day with nothing left to do).
+            assert event.routine is RoutineOutcome.DONE or (
+                event.routine is RoutineOutcome.REST and plan_day(before).rest_day
+            )
             assert event.action is not None and event.action.kind is ActionKind.CONTINUE
             assert before.status is PatientStatus.ACTIVE
             # Exercise 4 only after 2 and 3 were introduced and are not excluded.
