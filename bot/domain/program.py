@@ -354,7 +354,10 @@ def record_day(state: ProgramState, outcome: DayOutcome) -> ProgramState:
 
 
 def rest_day(state: ProgramState) -> ProgramState:
-    """A rest day was sent: it counts as a day, and the next morning adds the next exercise."""
+    """A rest day was sent: it counts as a day, and the next morning adds the next exercise.
+    On a day that is not a rest day, nothing changes."""
+    if not plan_day(state).rest_day:
+        return state
     return record_day(state, DayOutcome(RoutineOutcome.REST, CONTINUE))
 
 
