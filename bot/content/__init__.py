@@ -31,7 +31,7 @@ EXERCISES_FILE = "exercises.toml"
 DEFAULT_LANGUAGE = "en"
 
 EXERCISE_KINDS = frozenset({"extension", "nerve_slider", "nerve_tensioner", "stretch"})
-_TEXT_FIELDS = ("key", "kind", "name", "purpose", "position", "dose")
+_TEXT_FIELDS = ("key", "kind", "name", "purpose", "position", "dose", "short_dose")
 _LIST_FIELDS = ("steps", "cautions")
 _INT_FIELDS = ("id", "repetitions", "hold_seconds")
 EXERCISE_FIELDS = frozenset(_TEXT_FIELDS + _LIST_FIELDS + _INT_FIELDS)
@@ -59,6 +59,7 @@ class Exercise:
     position: str
     steps: tuple[str, ...]
     dose: str
+    short_dose: str  # the dose in a few words, for the one-line day card
     repetitions: int
     hold_seconds: int
     cautions: tuple[str, ...]

@@ -4,8 +4,15 @@ Vocabulary:
 
 - A *step* adds the next exercise in line (1, 2, 3, 4, 5). The article's "day" is this step.
 - ``ProgramState.day`` is the practice day shown to the person as "Day N": 1 + the number of
-  routines actually done (done or stopped early). A skipped or unanswered day repeats the same
-  routine under the same day number, so "Day N" always means "your N-th practice day".
+  routines actually done (done or stopped early) and rest days. A skipped or unanswered day
+  repeats the same routine under the same day number, so "Day N" always means "your N-th
+  practice day". ``program_day`` is the one place that turns the state into the number shown
+  (the routine heading, /status, the sessions behind the weekly look back, the PDF and the CSV).
+- A *rest day* is a day with nothing left to do (every exercise introduced so far was left out,
+  and another can still come). It is not answered: it counts as a day when it is sent, and
+  the next morning adds the next exercise (decision where clinical.md is silent: the suspect is
+  already out, the next exercise still comes alone and is checked at its check-in, and a second
+  worse check-in in a row pauses the program, clinical.md §5).
 - An exercise is *new* from the step that adds it until a routine containing it has been done.
 
 The state round-trips through a small JSON-able dict, so a scheduler can plan a routine from one
@@ -35,6 +42,13 @@ class RoutineOutcome(StrEnum):
     SKIPPED = "skipped"
     STOPPED = "stopped"  # had to stop during the routine
     NO_ANSWER = "no_answer"
+    REST = "rest"  # a rest day: nothing to do, counted when sent (never a button's value)
+
+
+# The outcomes after which the day counts: the next routine is the next day.
+PRACTISED: frozenset[RoutineOutcome] = frozenset(
+    {RoutineOutcome.DONE, RoutineOutcome.STOPPED, RoutineOutcome.REST}
+)
 
 
 class ActionKind(IntEnum):
@@ -219,6 +233,30 @@ class DayPlan:
     def sends_routine(self) -> bool:
         return self.status is PatientStatus.ACTIVE and not self.nothing_left
 
+    @property
+    def rest_day(self) -> bool:
+        """Nothing to do today, but the program goes on: a rest day (no buttons, no check-in)."""
+        return self.sends_routine and not self.exercises
+
+
+@dataclass(frozen=True)
+class ProgramDay:
+    """The program day as the person is told it: "Day N", and whether today's is behind them."""
+
+    number: int
+    done: bool = False  # today's routine was done, stopped early or was a rest day
+
+
+def program_day(state: ProgramState, today: RoutineOutcome | None = None) -> ProgramDay:
+    """The one day count. ``today`` is the outcome of today's routine, if one was sent.
+
+    A routine done (or stopped early, or a rest day) moves the state on to the next day at
+    once; that same day, the person is still on the day they just did, and it is done.
+    """
+    if today in PRACTISED and state.day > 1:
+        return ProgramDay(state.day - 1, done=True)
+    return ProgramDay(state.day)
+
 
 def start_program() -> ProgramState:
     return ProgramState()
@@ -243,7 +281,7 @@ def plan_day(state: ProgramState) -> DayPlan:
     upcoming = next_in_line(state)
     complete = upcoming is None
     return DayPlan(
-        day=state.day,
+        day=program_day(state).number,
         exercises=exercises,
         new=state.new if state.new in exercises else None,
         excluded=state.excluded,
@@ -259,6 +297,12 @@ def _exclude(state: ProgramState, exercise: int, reason: ExclusionReason) -> Pro
     exclusions = list(state.excluded)
     if exercise not in state.excluded_ids:
         exclusions.append(Exclusion(exercise, reason))
+    elif reason is ExclusionReason.STOPPED_DURING:
+        # The person had to stop during it: that is the reason they are told (it is what they
+        # said), even when the same check-in was also worse after it was added.
+        exclusions = [
+            Exclusion(exercise, reason) if e.exercise == exercise else e for e in exclusions
+        ]
     # Be cautious: if a slider (2 or 3) is not tolerated, the stronger tensioner (4) is not
     # offered, and is dropped again if it was already in the routine.
     if exercise in PREREQUISITES[4] and 4 not in {e.exercise for e in exclusions}:
@@ -270,8 +314,11 @@ def _exclude(state: ProgramState, exercise: int, reason: ExclusionReason) -> Pro
 
 def record_day(state: ProgramState, outcome: DayOutcome) -> ProgramState:
     """Fold one day into the state. Only a done routine with a 'continue' verdict advances."""
+    if outcome.routine is RoutineOutcome.REST and not plan_day(state).rest_day:
+        # Only a day with nothing to do can be a rest day: anything else is not an answer.
+        outcome = replace(outcome, routine=RoutineOutcome.NO_ANSWER)
     action = outcome.action
-    practised = outcome.routine in (RoutineOutcome.DONE, RoutineOutcome.STOPPED)
+    practised = outcome.routine in PRACTISED
     if state.status is not PatientStatus.ACTIVE:
         # No routine was sent: only a heavier verdict (e.g. an ad-hoc report) changes anything.
         practised = False
@@ -279,7 +326,7 @@ def record_day(state: ProgramState, outcome: DayOutcome) -> ProgramState:
     new_state = state
     if practised:
         new_state = replace(new_state, day=new_state.day + 1)
-        if outcome.routine is RoutineOutcome.DONE:
+        if outcome.routine in (RoutineOutcome.DONE, RoutineOutcome.REST):
             new_state = replace(new_state, new=None)
 
     if action is None:
@@ -298,12 +345,20 @@ def record_day(state: ProgramState, outcome: DayOutcome) -> ProgramState:
     if state.status is not PatientStatus.ACTIVE:
         return new_state
     new_state = replace(new_state, holding=False)
-    if outcome.routine is RoutineOutcome.DONE:
+    if outcome.routine in (RoutineOutcome.DONE, RoutineOutcome.REST):
         upcoming = next_in_line(new_state)
         if upcoming is None:
             return new_state
         return replace(new_state, unlocked=(*new_state.unlocked, upcoming), new=upcoming)
     return new_state
+
+
+def rest_day(state: ProgramState) -> ProgramState:
+    """A rest day was sent: it counts as a day, and the next morning adds the next exercise.
+    On a day that is not a rest day, nothing changes."""
+    if not plan_day(state).rest_day:
+        return state
+    return record_day(state, DayOutcome(RoutineOutcome.REST, CONTINUE))
 
 
 def pause(state: ProgramState) -> ProgramState:

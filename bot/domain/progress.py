@@ -28,7 +28,7 @@ from bot.domain.safety import (
 )
 
 KINDS = ("baseline", "session", "adhoc")
-ROUTINE_OUTCOMES = ("done", "stopped", "skipped", "no_answer")
+ROUTINE_OUTCOMES = ("done", "stopped", "skipped", "no_answer", "rest")
 MARK_CHANGES = ("added", "left_out")
 # Most severe first: the order the report lists them in, and the order holds are checked.
 SAFETY_TIERS = ("emergency", "urgent", "soon", "stop_exercise", "review", "watch")

@@ -11,6 +11,9 @@ from bot.rendering.i18n import Texts
 from bot.rendering.replies import Button, Keyboard, rows
 
 SETTLED_VALUES = ("yes", "no", "unsure")
+EXPLAIN = "explain"  # the value of "What do these mean?" on the check-in card
+# clinical.md §6: the check-in card, in its longest state, fits a phone screen.
+CARD_MAX_LENGTH = 900
 
 
 def _button(nonce: str, label: str, step: str, value: object) -> Button:
@@ -33,10 +36,26 @@ def signal_list(question: str, signals: Sequence[str], texts: Texts) -> str:
     return "\n".join([question, *items])
 
 
+def signal_descriptions(signals: Sequence[str], texts: Texts, *, ticked: bool = False) -> str:
+    """Every sign of ``signals`` with its short label and its full words: shown at the first
+    check-in, behind "What do these mean?", and above "Is that right?" (``ticked``)."""
+    if ticked:
+        ordered = sorted(signals, key=lambda s: -SIGNALS[s].tier)
+        return signal_list(texts.t("stop_signals.confirm_intro"), ordered, texts)
+    return signal_list(f"<b>{texts.t('stop_signals.meaning_intro')}</b>", signals, texts)
+
+
 def signal_keyboard(
-    nonce: str, step: str, signals: Sequence[str], selected: Sequence[str], texts: Texts
+    nonce: str,
+    step: str,
+    signals: Sequence[str],
+    selected: Sequence[str],
+    texts: Texts,
+    *,
+    explain: bool = False,
 ) -> Keyboard:
-    """One toggle per sign (ticked when chosen), then "None of these" or "Continue"."""
+    """One toggle per sign (ticked when chosen), then "What do these mean?" (``explain``), then
+    "None of these" or "Continue"."""
     tick = texts.t("checkin.tick")
     toggles = [
         _button(
@@ -54,7 +73,12 @@ def signal_keyboard(
         if selected
         else _button(nonce, texts.t("stop_signals.none"), step, "none")
     )
-    return (*rows(*toggles, width=2), (finish,))
+    meaning = (
+        ((_button(nonce, texts.t("stop_signals.meaning_button"), step, EXPLAIN),),)
+        if explain
+        else ()
+    )
+    return (*rows(*toggles, width=2), *meaning, (finish,))
 
 
 def confirm_signals(selected: Sequence[str], texts: Texts) -> str:
@@ -116,11 +140,23 @@ def card(data: CheckinData, texts: Texts) -> tuple[str, Keyboard]:
     """The card at its current step: the answers so far, then the question and its buttons."""
     step = CheckinStep(data.step)
     if step is CheckinStep.CONFIRM:
-        question = confirm_signals(data.signals, texts)
+        # The ticked signs in full words are in the message just above (signal_descriptions).
+        ordered = sorted(data.signals, key=lambda s: -SIGNALS[s].tier)
+        question = "\n".join(
+            [
+                texts.t("stop_signals.confirm_intro"),
+                *(f"• {texts.t(f'stop_signals.{s}.short')}" for s in ordered),
+                "",
+                texts.t("stop_signals.confirm_question"),
+            ]
+        )
         keyboard = confirm_keyboard(data.nonce, step, texts)
     elif step is CheckinStep.SIGNALS:
-        question = signal_list(texts.t("stop_signals.question_check_in"), CHECK_IN_SIGNALS, texts)
-        keyboard = signal_keyboard(data.nonce, step, CHECK_IN_SIGNALS, data.signals, texts)
+        # Short labels, one tap each: the full words are one tap away ("What do these mean?").
+        question = texts.t("stop_signals.question_check_in")
+        keyboard = signal_keyboard(
+            data.nonce, step, CHECK_IN_SIGNALS, data.signals, texts, explain=True
+        )
     else:
         question, keyboard = _question(data, step, texts)
     return "\n".join([card_progress(data, texts), "", question]), keyboard

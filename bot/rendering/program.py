@@ -68,6 +68,12 @@ def render_exercise(exercise: Exercise, texts: Texts, *, new: bool = False) -> s
     return "\n".join(lines)
 
 
+def exercise_line(exercise_id: int, texts: Texts) -> str:
+    """One exercise on one line with its dose: the ordinary day names each exercise this way."""
+    exercise = texts.exercise(exercise_id)
+    return texts.t("routine.line", number=exercise.id, name=exercise.name, dose=exercise.short_dose)
+
+
 def _left_out(excluded: Sequence[Exclusion], texts: Texts) -> str:
     lines = [texts.t("routine.left_out")]
     for exclusion in excluded:
@@ -82,16 +88,8 @@ def _left_out(excluded: Sequence[Exclusion], texts: Texts) -> str:
     return "\n".join(lines)
 
 
-def render_routine(plan: DayPlan, texts: Texts) -> list[str]:
-    """The day's routine as one message, or one message per block when it would not fit.
-
-    Every message ends with the reminder that the person may stop any exercise that hurts.
-    """
-    if plan.status is not PatientStatus.ACTIVE:
-        raise ValueError(f"no routine is sent while the program is {plan.status.value}")
-    if plan.nothing_left:
-        return [texts.t("routine.nothing_left")]
-
+def render_heading(plan: DayPlan, texts: Texts) -> str:
+    """ "Day N", and what is special about today (the first day, a new exercise, a hold)."""
     intro = [texts.t("routine.header", day=plan.day)]
     if plan.day == 1 and plan.new == EXERCISE_ORDER[0]:
         intro.append(texts.t("routine.first_day"))
@@ -99,38 +97,81 @@ def render_routine(plan: DayPlan, texts: Texts) -> list[str]:
         intro.append(texts.t("routine.new_today", name=texts.exercise(plan.new).name))
     elif plan.holding:
         intro.append(texts.t("routine.holding"))
-    if not plan.exercises:
-        intro.append(texts.t("routine.rest_day"))
+    return "\n".join(intro)
 
-    blocks = [render_exercise(texts.exercise(x), texts, new=x == plan.new) for x in plan.exercises]
+
+def render_rest_day(plan: DayPlan, texts: Texts) -> str:
+    """A day with nothing left to do: it says so and why, and that the program goes on."""
+    lines = [
+        texts.t("routine.rest_header", day=plan.day),
+        texts.plural("routine.rest_why", len(plan.excluded)),
+    ]
+    blocks = ["\n".join(lines)]
+    if plan.excluded:
+        blocks.append(_left_out(plan.excluded, texts))
+    blocks.append(texts.t("routine.rest_next"))
+    return BLOCK_SEPARATOR.join(blocks)
+
+
+def render_routine(plan: DayPlan, texts: Texts) -> list[str]:
+    """The day's routine as messages: the heading, then (on a day with a new exercise, after
+    its pictures) the body that carries the buttons.
+
+    An ordinary day is one short message: each exercise on one line with its dose. A day with
+    a new exercise gives that exercise's full instructions and the others on one line each.
+    The body always ends with the reminder that the person may stop any exercise that hurts.
+    A rest day (nothing left to do) and a day with nothing left at all are one message.
+    """
+    if plan.status is not PatientStatus.ACTIVE:
+        raise ValueError(f"no routine is sent while the program is {plan.status.value}")
+    if plan.nothing_left:
+        return [texts.t("routine.nothing_left")]
+    if plan.rest_day:
+        return [render_rest_day(plan, texts)]
+
+    heading = render_heading(plan, texts)
+    blocks: list[str] = []
+    if plan.new is not None:
+        blocks.append(render_exercise(texts.exercise(plan.new), texts, new=True))
+        others = [exercise_line(x, texts) for x in plan.exercises if x != plan.new]
+        if others:
+            blocks.append("\n".join([texts.t("routine.as_before"), *others]))
+    else:
+        blocks.append("\n".join(exercise_line(x, texts) for x in plan.exercises))
     if plan.excluded:
         blocks.append(_left_out(plan.excluded, texts))
     may_stop = texts.t("routine.may_stop")
     closing = texts.t("routine.closing")
+    ending = f"{may_stop}\n{closing}"
 
-    whole = BLOCK_SEPARATOR.join(["\n".join(intro), *blocks, f"{may_stop}\n{closing}"])
-    if fits(whole):
-        return [whole]
+    if plan.new is None:
+        whole = BLOCK_SEPARATOR.join([heading, *blocks, ending])
+        if fits(whole):
+            return [whole]
+        messages: list[str] = []
+        current = [heading]
+    else:
+        body = BLOCK_SEPARATOR.join([*blocks, ending])
+        if fits(body):
+            return [heading, body]
+        messages = [heading]
+        current = []
 
     # Too long for one message: pack blocks greedily, each message with the may-stop reminder.
-    messages: list[str] = []
-    current = ["\n".join(intro)]
     continued = texts.t("routine.header_continued", day=plan.day)
     for block in blocks:
         candidate = BLOCK_SEPARATOR.join([*current, block, may_stop])
-        if fits(candidate):
+        if fits(candidate) or not current:
             current.append(block)
             continue
-        if len(current) > 1 or messages:
-            messages.append(BLOCK_SEPARATOR.join([*current, may_stop]))
-            current = [continued]
-        current.append(block)
-    last = BLOCK_SEPARATOR.join([*current, f"{may_stop}\n{closing}"])
+        messages.append(BLOCK_SEPARATOR.join([*current, may_stop]))
+        current = [continued, block]
+    last = BLOCK_SEPARATOR.join([*current, ending])
     if not fits(last) and len(current) > 1:
         # The closing line does not fit under the last block: that block gets a message of its
         # own, with the closing line.
         messages.append(BLOCK_SEPARATOR.join([*current[:-1], may_stop]))
-        last = BLOCK_SEPARATOR.join([continued, current[-1], f"{may_stop}\n{closing}"])
+        last = BLOCK_SEPARATOR.join([continued, current[-1], ending])
     messages.append(last)
     for message in messages:
         if not fits(message):
@@ -197,23 +238,36 @@ def routine_replies(
     pictures: bool = True,
     side: str | None = None,
 ) -> list[Reply]:
-    """The routine as messages, the new exercise's pictures first; the last message carries
-    the buttons and is tracked (its id is stored on the session)."""
+    """The routine as messages in the order the person reads them: the day's heading, the new
+    exercise's pictures, then its instructions; the last message carries the buttons and is
+    tracked (its id is stored on the session). A rest day has no buttons: nothing to mark."""
     body = routine_texts(texts.language, plan)
-    if plan.nothing_left:
+    if plan.nothing_left or plan.rest_day:
         return [Reply(text) for text in body]
     new_pictures = exercise_pictures(plan.new, texts, side) if pictures and plan.new else ()
     buttons = routine_buttons(session_id, plan, texts)
-    replies = [
+    # The pictures of a Reply go out before its text: they ride on the first message after the
+    # heading, so they come after it.
+    with_pictures = 1 if plan.new is not None and len(body) > 1 else 0
+    last = len(body) - 1
+    return [
         Reply(
             text,
-            buttons if i == len(body) - 1 else (),
-            track=f"session:{session_id}" if i == len(body) - 1 else None,
-            pictures=new_pictures if i == 0 else (),
+            buttons if i == last else (),
+            track=f"session:{session_id}" if i == last else None,
+            pictures=new_pictures if i == with_pictures else (),
         )
         for i, text in enumerate(body)
     ]
-    return replies
+
+
+def howto_buttons_reply(session_id: int, texts: Texts) -> Reply:
+    """After "Show me how": the marking buttons again, so they are the last thing on screen."""
+    return Reply(
+        texts.t("routine.howto_after"),
+        answer_buttons(session_id, texts),
+        track=f"session:{session_id}",
+    )
 
 
 def howto_reply(exercise_id: int, texts: Texts, *, side: str | None = None) -> Reply:

@@ -644,7 +644,7 @@ REQUIRED_KEYS: tuple[str, ...] = (
     *(f"report.excluded.{r}" for r in ("worse_after_adding", "stopped_during", "needs_sliders")),
     *(
         f"report.row.{k}"
-        for k in ("start", "adhoc", "session", "done", "stopped", "skipped", "no_answer")
+        for k in ("start", "adhoc", "session", "done", "stopped", "skipped", "no_answer", "rest")
     ),
     "report.event.signal",
     "report.event.released",

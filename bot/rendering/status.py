@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.botapi.callbacks import command_button, flow_button, follow_up_button
-from bot.domain.program import DayPlan, PatientStatus
+from bot.domain.program import DayPlan, PatientStatus, ProgramDay
 from bot.domain.safety import Tier
 from bot.domain.timing import local_now
 from bot.rendering.i18n import Texts
@@ -43,16 +43,15 @@ def next_routine(next_send_at: datetime | None, zone: ZoneInfo, now: datetime, t
 
 
 def plan_line(plan: DayPlan, texts: Texts) -> str:
-    """What the next routine holds: "Next routine: exercises 1-3, adding 4"."""
+    """What the next routine holds: "Coming next: exercises 1 and 2 (2 is new)"."""
     exercises = texts.join([str(x) for x in plan.exercises])
     if not plan.exercises:
         return texts.t("status.plan_rest")
     if plan.new is not None:
-        others = [str(x) for x in plan.exercises if x != plan.new]
-        if not others:
+        if len(plan.exercises) == 1:
             return texts.t("status.plan_first", new=plan.new)
-        return texts.t("status.plan_adding", exercises=texts.join(others), new=plan.new)
-    return texts.t("status.plan_same", exercises=exercises)
+        return texts.t("status.plan_adding", exercises=exercises, new=plan.new)
+    return texts.plural("status.plan_same", len(plan.exercises), exercises=exercises)
 
 
 def pause_text(until: date | None, texts: Texts) -> str:
@@ -98,6 +97,8 @@ class StatusView:
     assessment_advised_on: date | None
     review_advised_on: date | None
     side: str | None = None  # the leg with the symptoms: "left", "right", or not said yet
+    # The day as bot.domain.program.program_day counts it (None: the plan's day, not done).
+    day: ProgramDay | None = None
 
 
 def _ratings(key: str, ratings: Ratings, texts: Texts) -> str:
@@ -114,7 +115,8 @@ def status(view: StatusView, texts: Texts) -> str:
     lines: list[str] = []
     plan = view.plan
     if plan is not None:
-        lines.append(texts.t("status.title", day=plan.day))
+        day = view.day or ProgramDay(plan.day)
+        lines.append(texts.t("status.title_done" if day.done else "status.title", day=day.number))
     if view.status is PatientStatus.SAFETY_HOLD and view.hold_tier is not None:
         lines.append(hold_status(view.hold_tier, view.release_from, view.zone, view.now, texts))
     elif plan is not None:
@@ -131,7 +133,9 @@ def status(view: StatusView, texts: Texts) -> str:
             lines.append(paused(view.paused_until, texts))
         if view.today_open:
             exercises = texts.join([str(x) for x in plan.exercises]) or texts.t("status.none")
-            lines.append(texts.t("status.today_open", exercises=exercises))
+            lines.append(
+                texts.plural("status.today_open", len(plan.exercises), exercises=exercises)
+            )
         else:
             lines.append(plan_line(plan, texts))
         lines.append(next_routine(view.next_send_at, view.zone, view.now, texts))

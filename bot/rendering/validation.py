@@ -139,7 +139,9 @@ def _validate_conversation(texts: Texts, commands: Sequence[str]) -> None:
                 stop_cause=StopCause.NUMBNESS_TINGLING.value if stopped else None,
                 settled="unsure" if stopped else None,
             )
-            every.append(partial(checkin.card, data, texts))
+            card_text, _ = checkin.card(data, texts)
+            _check(card_text, f"the check-in card at {step.value}", checkin.CARD_MAX_LENGTH)
+    every.append(partial(checkin.signal_descriptions, CHECK_IN_SIGNALS, texts))
     for kind in ("baseline", "adhoc"):
         every.append(partial(checkin.card, CheckinData(nonce=NONCE, kind=kind), texts))
     every += [

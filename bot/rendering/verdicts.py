@@ -136,10 +136,25 @@ def render_verdict(
     if verdict.centralised and lead != "centralising":
         blocks.append(texts.t("verdict.centralised"))
     if next_plan is not None:
-        line = _next_line(next_plan, texts)
-        if line:
-            blocks.append(line)
+        blocks.extend(_what_next([verdict], next_plan, texts))
     return BLOCK_SEPARATOR.join(blocks)
+
+
+def _leaves_out(verdict: Verdict) -> bool:
+    rule = RULES_BY_ID.get(verdict.lead_rule)
+    return verdict.suspect is not None or (rule is not None and rule.excludes is not None)
+
+
+def _what_next(verdicts: Sequence[Verdict], next_plan: DayPlan, texts: Texts) -> list[str]:
+    """What carries on, said once at the end: the other exercises (only when an exercise was
+    left out and others remain), then what the next routine brings."""
+    lines = []
+    if next_plan.sends_routine and next_plan.exercises and any(map(_leaves_out, verdicts)):
+        lines.append(texts.t("verdict.others_continue"))
+    line = _next_line(next_plan, texts)
+    if line:
+        lines.append(line)
+    return lines
 
 
 def render_verdicts(
@@ -152,10 +167,15 @@ def render_verdicts(
     """Several verdicts on one report (a check-in and a "had to stop"), most severe first, as
     one message in which no line appears twice."""
     primary, *others = verdicts
-    blocks = [render_verdict(primary, texts, zone=zone, next_plan=next_plan)]
+    blocks = [render_verdict(primary, texts, zone=zone)]
+    shown = [primary]
     for other in others:
         if other.tier >= Tier.STOP_EXERCISE and other.lead_rule != primary.lead_rule:
             blocks.append(render_verdict(other, texts, zone=zone))
+            shown.append(other)
+    if next_plan is not None and primary.tier < Tier.SOON:
+        # Said once, after every verdict: what carries on and what comes next.
+        blocks.extend(_what_next(shown, next_plan, texts))
     seen: set[str] = set()
     kept_blocks = []
     for block in blocks:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from bot.domain.flows import DeleteData, LanguageData, Next, ResetData, WeeklyData
 from bot.domain.parsing import InvalidNumber, parse_pause_days, parse_rating
-from bot.domain.program import PatientStatus, plan_day, resume, start_program
+from bot.domain.program import PatientStatus, plan_day, program_day, resume, start_program
 from bot.domain.program import pause as pause_program
 from bot.domain.safety import Tier
 from bot.domain.timing import local_date, resume_send_at
@@ -100,6 +100,7 @@ async def status_command(turn: Turn, _args: str | None) -> None:
         assessment_advised_on=_advised_on(turn, events, "symptoms_6_weeks"),
         review_advised_on=_advised_on(turn, events, "no_improvement_3_weeks"),
         side=patient.symptom_side,
+        day=program_day(state, session.outcome if session is not None else None),
     )
     turn.response.add(status_texts.status(view, turn.texts))
 
@@ -308,7 +309,7 @@ async def howto(turn: Turn, args: str | None) -> None:
     except InvalidNumber:
         turn.response.add(turn.t("howto.usage"))
         return
-    routine.howto(turn, exercise)
+    await routine.howto(turn, exercise)
 
 
 async def ack_help(turn: Turn) -> None:

@@ -119,6 +119,25 @@ def _show(turn: Turn, data: CheckinData, *, edit: int | None) -> None:
     turn.response.replies.append(Reply(text, keyboard, edit=edit, track=f"card:{data.nonce}"))
 
 
+def _show_below(turn: Turn, data: CheckinData, before: str, *, pressed: int | None) -> None:
+    """A message first (the signs in full words), then the card again below it, so the card's
+    buttons stay the last thing on screen. The message pressed keeps its answers only."""
+    if pressed is not None:
+        turn.response.replies.append(
+            Reply(card_texts.card_progress(data, turn.texts), (), edit=pressed, cleanup=True)
+        )
+    _retire(turn, data, keep=pressed)
+    data = turn.save(replace(data, card=None))
+    turn.response.replies.append(Reply(before))
+    _show(turn, data, edit=None)
+
+
+async def _first_check_in(turn: Turn) -> bool:
+    """No check-in (after a routine, or on request) was recorded before this one."""
+    reports = await repo.reports_of(turn.db, turn.patient.id)
+    return not any(r.kind in (ReportKind.SESSION, ReportKind.ADHOC) for r in reports)
+
+
 def _retire(turn: Turn, data: CheckinData, *, keep: int | None) -> None:
     """The card moves to another message (or is done there): the old one keeps the answers so
     far but loses its buttons (if it still exists), so only one card takes answers."""
@@ -204,10 +223,19 @@ async def _advance(turn: Turn, data: CheckinData, *, edit: int | None) -> None:
         await _finish_baseline(turn, data, edit=edit)
         return
     data = turn.save(replace(data, step=CheckinStep.SIGNALS))
+    if await _first_check_in(turn):
+        # The first check-in shows the warning signs in full words once (clinical.md §2).
+        meaning = card_texts.signal_descriptions(CHECK_IN_SIGNALS, turn.texts)
+        _show_below(turn, data, meaning, pressed=edit)
+        return
     _show(turn, data, edit=edit)
 
 
 async def _on_signal(turn: Turn, data: CheckinData, value: str, message_id: int) -> None:
+    if value == card_texts.EXPLAIN:
+        meaning = card_texts.signal_descriptions(CHECK_IN_SIGNALS, turn.texts)
+        _show_below(turn, data, meaning, pressed=message_id)
+        return
     choice = choose_signal(data.signals, value, CHECK_IN_SIGNALS)
     if choice is None:
         turn.response.answer = turn.t("errors.stale_button")
@@ -217,7 +245,10 @@ async def _on_signal(turn: Turn, data: CheckinData, value: str, message_id: int)
         _show(turn, data, edit=message_id)
         return
     if needs_confirmation(data.signals):
-        _show(turn, turn.save(replace(data, step=CheckinStep.CONFIRM)), edit=message_id)
+        # The ticked signs in full words, then "Is that right?" below them.
+        data = turn.save(replace(data, step=CheckinStep.CONFIRM))
+        ticked = card_texts.signal_descriptions(data.signals, turn.texts, ticked=True)
+        _show_below(turn, data, ticked, pressed=message_id)
         return
     await _finish(turn, data, edit=message_id)
 

@@ -412,7 +412,7 @@ async def on_button(
         elif payload.action is Action.FOLLOW_UP:
             await followup.on_button(turn, payload.number, payload.value)
         elif payload.action is Action.HOWTO:
-            routine.howto(turn, payload.number)
+            await routine.howto(turn, payload.number)
         elif payload.action is Action.ACK:
             await account.ack_help(turn)
         elif payload.action is Action.COMMAND:

@@ -36,7 +36,9 @@ from bot.domain.program import (
     DayPlan,
     PatientStatus,
     ProgramState,
+    RoutineOutcome,
     plan_day,
+    rest_day,
     resume,
     start_program,
 )
@@ -62,6 +64,7 @@ from bot.rendering.status import follow_up_question
 from bot.usecases import progress
 from bot.usecases.turn import report_unreadable_state
 from db import dispatch as q
+from db import repo
 from db.models import Patient
 
 log = logging.getLogger(__name__)
@@ -160,6 +163,7 @@ class _Plan:
     routine: DayPlan | None = None
     today: date | None = None
     resumed: ProgramState | None = None
+    rested: ProgramState | None = None  # a rest day: the state once it is sent (it counts)
     session_id: int | None = None
     follow_up: q.FollowUp | None = None
     weekly: bool = False  # the weekly look back is due too (after the routine, if any)
@@ -418,6 +422,8 @@ def _decide(person: q.Claimed, now: datetime, services: Services) -> _Plan:
         return _skip(plan, Skip.NO_ROUTINE, tomorrow)
     plan.routine = routine
     plan.kind = plan.kind or Kind.ROUTINE
+    if routine.rest_day:
+        plan.rested = rest_day(plan.resumed or state)
     return plan
 
 
@@ -671,7 +677,7 @@ def _finish(plan: _Plan, now: datetime, services: Services) -> None:
             plan.next_send_at = plan.person.next_send_at  # still due: try again later
             plan.retry_at = now + RETRY_FAILED_AFTER
         return
-    if plan.kind is Kind.ROUTINE and plan.person.nudges_enabled:
+    if plan.kind is Kind.ROUTINE and plan.person.nudges_enabled and plan.rested is None:
         plan.nudge_at = nudge_at(
             now, plan.zone, timedelta(hours=settings.nudge_after_hours), settings.nudge_latest
         )
@@ -684,10 +690,20 @@ async def _record(db: AsyncSession, plans: Sequence[_Plan], now: datetime) -> No
         [
             q.Resumed(p.person.id, p.person.version, p.resumed.to_json())
             for p in sent
-            if p.resumed is not None and p.kind is Kind.ROUTINE
+            if p.resumed is not None and p.rested is None and p.kind is Kind.ROUTINE
         ],
         now,
     )
+    # A rest day counts once it is sent: its session is marked, the program moves on a day.
+    rested = [p for p in sent if p.rested is not None and p.kind is Kind.ROUTINE]
+    await q.resume_patients(
+        db,
+        [q.Resumed(p.person.id, p.person.version, p.rested.to_json()) for p in rested if p.rested],
+        now,
+    )
+    for p in rested:
+        if p.session_id is not None:
+            await repo.record_outcome(db, p.session_id, RoutineOutcome.REST, now)
     await q.mark_follow_ups_asked(db, [p.person.id for p in sent if p.kind is Kind.FOLLOW_UP], now)
     await q.release(
         db,

@@ -81,7 +81,8 @@ async def load(db: AsyncSession, patient: Patient, now: datetime, default_zone: 
         check_ins=check_ins,
         marks=_marks(sessions, events, state, zone),
         safety=tuple(_safety(e, signals_by_report, zone) for e in events if e.tier in SAFETY_TIERS),
-        routines_sent=len(sessions),
+        # A rest day has nothing to do: it is no routine sent (it still counts as a day).
+        routines_sent=sum(1 for s in sessions if s.outcome != "rest"),
         routines_done=counts["done"],
         routines_stopped=counts["stopped"],
         routines_skipped=counts["skipped"],

@@ -3,6 +3,7 @@ stop) and "Show me how"."""
 
 from __future__ import annotations
 
+from bot.botapi.callbacks import howto_button
 from bot.domain.flows import Next
 from bot.domain.program import (
     EXERCISE_ORDER,
@@ -11,10 +12,11 @@ from bot.domain.program import (
     RoutineOutcome,
     plan_day,
     record_day,
+    rest_day,
 )
 from bot.domain.timing import first_send_at, local_date
-from bot.rendering.program import howto_reply, routine_replies
-from bot.rendering.replies import Reply
+from bot.rendering.program import howto_buttons_reply, howto_reply, routine_replies
+from bot.rendering.replies import Button, Reply, rows
 from bot.usecases import checkin
 from bot.usecases.turn import Turn
 from db import repo
@@ -26,6 +28,10 @@ async def send_today(turn: Turn) -> None:
     session = await repo.session_on(
         turn.db, turn.patient.id, turn.patient.program_epoch, turn.today
     )
+    if session is not None and session.outcome is RoutineOutcome.REST:
+        turn.response.add(turn.t("routine_status.rest_today"))
+        turn.then(Next.SCHEDULE)
+        return
     if session is not None and session.outcome is not None:
         turn.response.add(turn.t("routine_status.already_answered"))
         turn.then(Next.SCHEDULE)
@@ -36,6 +42,10 @@ async def send_today(turn: Turn) -> None:
             turn.db, turn.patient, turn.today, plan.day, plan.exercises, plan.new, turn.now
         )
         await turn.db.flush()
+    if plan.rest_day:
+        # Nothing to mark: the rest day counts at once, and tomorrow the program goes on.
+        await repo.record_outcome(turn.db, session.id, RoutineOutcome.REST, turn.now)
+        turn.save_state(rest_day(turn.state))
     # One routine per local day: today's is out, so the dispatcher's next one is tomorrow's.
     next_at = turn.patient.next_send_at
     if next_at is not None and local_date(next_at, turn.zone) <= turn.today:
@@ -53,7 +63,7 @@ async def on_button(turn: Turn, session_id: int, value: str, message_id: int) ->
     except ValueError:
         outcome = RoutineOutcome.NO_ANSWER
     session = await repo.get_session(turn.db, session_id)
-    if session is None or outcome is RoutineOutcome.NO_ANSWER:
+    if session is None or outcome in (RoutineOutcome.NO_ANSWER, RoutineOutcome.REST):
         turn.response.answer = turn.t("errors.stale_button")
         return
     if session.patient_id != turn.patient.id:
@@ -94,11 +104,32 @@ async def _record(
     )
 
 
-def howto(turn: Turn, exercise_id: int) -> None:
-    """ "Show me how" and /howto N: the pictures and steps of one exercise."""
+async def howto(turn: Turn, exercise_id: int) -> None:
+    """ "Show me how" and /howto N: the pictures and steps of one exercise. While today's
+    routine waits for its answer, the marking buttons follow again, so they stay the last
+    thing on screen (the routine above keeps only its "Show me how" buttons)."""
     if exercise_id not in EXERCISE_ORDER:
         turn.response.add(turn.t("howto.usage"))
         return
     turn.response.replies.append(
         howto_reply(exercise_id, turn.texts, side=turn.patient.symptom_side)
     )
+    if turn.patient.status is not PatientStatus.ACTIVE:
+        return
+    session = await repo.session_on(
+        turn.db, turn.patient.id, turn.patient.program_epoch, turn.today
+    )
+    if session is None or session.outcome is not None or not session.exercises:
+        return
+    if session.message_id is not None:
+        howto_rows = rows(
+            *(
+                Button(turn.t("buttons.show_how", number=x), howto_button(x))
+                for x in session.exercises
+            ),
+            width=3,
+        )
+        turn.response.replies.append(
+            Reply("", howto_rows, edit=session.message_id, markup_only=True, cleanup=True)
+        )
+    turn.response.replies.append(howto_buttons_reply(session.id, turn.texts))

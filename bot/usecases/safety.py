@@ -10,6 +10,7 @@ from bot.domain.flows import CheckinData, CheckinStep, Next
 from bot.domain.program import (
     ActionKind,
     DayOutcome,
+    ExclusionReason,
     PatientStatus,
     ProgramAction,
     RoutineOutcome,
@@ -205,7 +206,10 @@ def apply_verdicts(turn: Turn, verdicts: list[Verdict], routine: RoutineOutcome)
     state = record_day(state, DayOutcome(routine, primary.action))
     for other in others:
         action = other.action
-        if action.exclude is not None and action.exclude not in state.excluded_ids:
+        if action.exclude is not None and (
+            action.exclude not in state.excluded_ids
+            or action.reason is ExclusionReason.STOPPED_DURING
+        ):
             exclusion = ProgramAction(ActionKind.EXCLUDE, action.exclude, action.reason)
             state = record_day(state, DayOutcome(RoutineOutcome.NO_ANSWER, exclusion))
     turn.save_state(state)

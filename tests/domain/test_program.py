@@ -16,14 +16,17 @@ from bot.domain.program import (
     ExclusionReason,
     PatientStatus,
     ProgramAction,
+    ProgramDay,
     ProgramState,
     Reset,
     Resume,
     RoutineOutcome,
     pause,
     plan_day,
+    program_day,
     record_day,
     replay,
+    rest_day,
     resume,
     start_program,
 )
@@ -309,11 +312,56 @@ def test_progression_invariants(history: list[DayOutcome | Resume]) -> None:
         assert before.excluded_ids <= state.excluded_ids
         if added:
             assert isinstance(event, DayOutcome)
-            # Advance only on a done routine with a check-in that was not worse.
-            assert event.routine is RoutineOutcome.DONE
+            # Advance only on a done routine with a check-in that was not worse, or after a
+            # rest day (a day with nothing left to do).
+            assert event.routine is RoutineOutcome.DONE or (
+                event.routine is RoutineOutcome.REST and plan_day(before).rest_day
+            )
             assert event.action is not None and event.action.kind is ActionKind.CONTINUE
             assert before.status is PatientStatus.ACTIVE
             # Exercise 4 only after 2 and 3 were introduced and are not excluded.
             if 4 in added:
                 assert {2, 3} <= set(state.unlocked) and not {2, 3} & state.excluded_ids
         assert ProgramState.from_json(state.to_json(), state.status) == state
+
+
+@pytest.mark.parametrize(
+    ("day", "today", "shown", "done"),
+    [
+        (1, None, 1, False),  # before the first routine
+        (1, RoutineOutcome.SKIPPED, 1, False),  # a skipped day repeats under the same number
+        (1, RoutineOutcome.NO_ANSWER, 1, False),
+        (2, None, 2, False),  # the next morning, before the routine is answered
+        (2, RoutineOutcome.DONE, 1, True),  # right after day 1's check-in: day 1 is done
+        (2, RoutineOutcome.STOPPED, 1, True),
+        (3, RoutineOutcome.REST, 2, True),  # a rest day counts
+        (7, RoutineOutcome.DONE, 6, True),  # the Sunday: the heading said "Day 6", so does /status
+        (7, RoutineOutcome.SKIPPED, 7, False),
+    ],
+)
+def test_program_day_is_the_one_day_count(
+    day: int, today: RoutineOutcome | None, shown: int, done: bool
+) -> None:
+    state = ProgramState(day=day)
+    assert program_day(state, today) == ProgramDay(shown, done)
+    assert plan_day(state).day == program_day(state).number == day
+
+
+def test_a_rest_day_counts_and_the_next_morning_adds_the_next_exercise() -> None:
+    stopped = ProgramAction(ActionKind.EXCLUDE, 1, ExclusionReason.STOPPED_DURING)
+    state = record_day(start_program(), DayOutcome(RoutineOutcome.STOPPED, stopped))
+    plan = plan_day(state)
+    assert plan.rest_day and plan.exercises == () and plan.day == 2
+    after = rest_day(state)
+    assert (after.day, after.unlocked, after.new, after.holding) == (3, (1, 2), 2, False)
+    assert plan_day(after).exercises == (2,) and not plan_day(after).rest_day
+    # A "rest" on a day with exercises is not an answer: nothing moves.
+    assert rest_day(after) == after
+
+
+def test_had_to_stop_is_the_reason_even_when_also_worse() -> None:
+    worse = ProgramAction(ActionKind.EXCLUDE, 1, ExclusionReason.WORSE_AFTER_ADDING)
+    stopped = ProgramAction(ActionKind.EXCLUDE, 1, ExclusionReason.STOPPED_DURING)
+    state = record_day(start_program(), DayOutcome(RoutineOutcome.STOPPED, worse))
+    state = record_day(state, DayOutcome(RoutineOutcome.NO_ANSWER, stopped))
+    assert state.excluded == (Exclusion(1, ExclusionReason.STOPPED_DURING),)

@@ -28,10 +28,10 @@ NAMES = {
 
 
 def routine_text(bot: BotHarness, user: int = USER) -> str:
-    """Today's routine, which may span several messages (buttons on the last)."""
+    """Today's routine, from its "Day N" heading to the message with the buttons (the last)."""
     messages = bot.server.messages(user)
-    last = max(i for i, m in enumerate(messages) if "Day " in m.text)
-    first = max(i for i, m in enumerate(messages[: last + 1]) if re.search(r"Day \d+:", m.text))
+    first = max(i for i, m in enumerate(messages) if re.search(r"Day \d+:", m.text))
+    last = next((i for i, m in enumerate(messages) if i >= first and "Done" in m.buttons), first)
     return "\n".join(m.text for m in messages[first : last + 1])
 
 

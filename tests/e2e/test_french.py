@@ -62,7 +62,7 @@ async def test_a_french_person_never_meets_english(database_url: str) -> None:
         await tap(bot, "onboarding.zone_yes")
         await tap(bot, "onboarding.start_now")
         routine = bot.last(USER)
-        assert "Jour 1" in routine.text
+        assert any(t.startswith("Jour 1") for t in bot.texts(USER))  # the heading, first
         assert FR.t("buttons.done") in routine.buttons
         await tap(bot, "buttons.done")
         for value in ("7", "2", "3"):  # pain 5 -> 7: worse on the day exercise 1 was added

@@ -33,7 +33,11 @@ async def test_day_one_comes_with_exercise_one_pictures_uploaded_once(database_u
         assert "orange" not in album[0].text
         assert picture_names(bot, album) == ["e1s1.png", "e1s2.png", "e1s3.png", "e1s4.png"]
         assert all(m.text for m in album)  # every picture says the position in words
-        assert "Day 1" in bot.last(USER).text  # the routine follows its pictures
+        # The day's heading comes first, then the pictures, then the steps with the buttons.
+        messages = bot.server.messages(USER)
+        heading = next(i for i, m in enumerate(messages) if m.text.startswith("Day 1"))
+        assert heading < messages.index(album[0]) and messages[-1] is bot.last(USER)
+        assert "Lie face down" in bot.last(USER).text and "Done" in bot.last(USER).buttons
         assert bot.server.uploads.get("sendMediaGroup") == 4
 
         await onboard(bot, OTHER)
@@ -57,7 +61,9 @@ async def test_show_me_how_and_howto_send_the_right_exercise(database_url: str) 
             "2. Nerve glide with ankle pumps (both legs)"
         ]
         assert len(shown) == 2
-        assert "2. Nerve glide with ankle pumps (both legs)" in bot.last(USER).text  # the steps
+        steps, buttons = bot.server.messages(USER)[-2:]
+        assert "2. Nerve glide with ankle pumps (both legs)" in steps.text
+        assert buttons.buttons == ["Done", "Not today", "Had to stop"]  # still last on screen
 
         before = len(photos(bot))
         await bot.say(USER, "/howto 5")

@@ -53,13 +53,53 @@ def test_every_routine_message_fits_and_reminds_may_stop(content: Texts) -> None
     for _ in range(7):
         messages = render_routine(plan_day(state), content)
         assert all(message_length(m) <= MAX_MESSAGE_LENGTH for m in messages)
-        assert all(MAY_STOP in m for m in messages)
+        # The last message (the one under the buttons) reminds the person.
+        assert MAY_STOP in messages[-1]
         state = record_day(state, DayOutcome(RoutineOutcome.DONE, ProgramAction()))
     full = render_routine(plan_day(state), content)
-    joined = "\n".join(full)
+    assert len(full) == 1
     for exercise in content.content.exercises:
-        assert exercise.name in joined
-        assert exercise.dose in joined
+        assert f"{exercise.id}. {exercise.name}: {exercise.short_dose}" in full[0]
+        # Other days name each exercise and its dose on one line: no steps, no cautions.
+        assert exercise.steps[0] not in full[0]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_day_cards_fit_a_phone(language: str) -> None:
+    """clinical.md §6: an ordinary day is one message of at most 900 characters; a day with a
+    new exercise at most 2,200 (plus its pictures), its full instructions included."""
+    texts = texts_for(language)
+    state = start_program()
+    for _ in range(5):
+        plan = plan_day(state)
+        assert plan.new is not None
+        messages = render_routine(plan, texts)
+        assert sum(message_length(m) for m in messages) <= 2200
+        exercise = texts.exercise(plan.new)
+        assert all(step in messages[-1] for step in exercise.steps)
+        state = record_day(state, DayOutcome(RoutineOutcome.DONE, ProgramAction()))
+    messages = render_routine(plan_day(state), texts)
+    assert len(messages) == 1 and message_length(messages[0]) <= 900
+
+
+def test_a_rest_day_says_so_with_nothing_to_mark(content: Texts) -> None:
+    state = record_day(
+        start_program(),
+        DayOutcome(
+            RoutineOutcome.STOPPED,
+            ProgramAction(ActionKind.EXCLUDE, 1, ExclusionReason.STOPPED_DURING),
+        ),
+    )
+    plan = plan_day(state)
+    assert plan.rest_day and plan.day == 2
+    replies = routine_replies(plan, 5, content)
+    assert len(replies) == 1
+    text = replies[0].text
+    assert text.startswith("<b>Day 2: a rest day.</b>")
+    assert "The exercise you had so far is left out" in text
+    assert "1. Lying back bend (press-up): you had to stop during it" in text
+    assert "When you have finished" not in text
+    assert replies[0].buttons == () and replies[0].track is None
 
 
 def test_routine_marks_the_new_exercise_and_the_day(content: Texts) -> None:
@@ -87,21 +127,27 @@ def test_routine_lists_what_is_left_out(content: Texts) -> None:
 def test_routine_is_split_when_too_long() -> None:
     base = texts_for("en").content
     long_cat = dict(base.catalogue.texts)
-    long_cat["routine.closing"] = "x" * 3000
+    long_cat["routine.closing"] = "x" * 3500
     content = Texts(replace(base, catalogue=Catalogue("en", long_cat)))
     state = replay([DayOutcome(RoutineOutcome.DONE, ProgramAction())] * 4)
     messages = render_routine(plan_day(state), content)
-    assert len(messages) > 1
+    assert len(messages) > 2
     assert all(message_length(m) <= MAX_MESSAGE_LENGTH for m in messages)
-    assert all(MAY_STOP in m for m in messages)
+    # The heading first, then every part of the body with the reminder.
+    assert messages[0].startswith("<b>Day 5</b>")
+    assert all(MAY_STOP in m for m in messages[1:])
 
 
 def test_a_new_exercise_comes_with_its_pictures_and_every_routine_with_show_me_how(
     content: Texts,
 ) -> None:
     day_one = routine_replies(plan_day(start_program()), 7, content)
-    assert [p.key for p in day_one[0].pictures] == ["e1s1", "e1s2", "e1s3", "e1s4"]
-    assert "Lie face down" in day_one[0].pictures[0].caption
+    # The heading first (no pictures), then the pictures, then the instructions and buttons.
+    assert day_one[0].text.startswith("<b>Day 1</b>") and not day_one[0].pictures
+    assert not day_one[0].buttons
+    assert [p.key for p in day_one[1].pictures] == ["e1s1", "e1s2", "e1s3", "e1s4"]
+    assert "Lie face down" in day_one[1].pictures[0].caption
+    assert len(day_one) == 2
     labels = [b.label for row in day_one[-1].buttons for b in row]
     assert labels == ["Done", "Not today", "Had to stop", "Show me how: 1"]
     assert day_one[-1].track == "session:7"

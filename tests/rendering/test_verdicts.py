@@ -7,10 +7,27 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.domain.program import DayOutcome, RoutineOutcome, plan_day, record_day, start_program
-from bot.domain.safety import RULES, CheckIn, History, Ratings, assess, screen
+from bot.domain.program import (
+    DayOutcome,
+    ProgramAction,
+    RoutineOutcome,
+    plan_day,
+    record_day,
+    replay,
+    start_program,
+)
+from bot.domain.safety import (
+    RULES,
+    CheckIn,
+    History,
+    Ratings,
+    StopCause,
+    StoppedEarly,
+    assess,
+    screen,
+)
 from bot.rendering.i18n import Texts, texts_for
-from bot.rendering.verdicts import render_screening, render_verdict
+from bot.rendering.verdicts import render_screening, render_verdict, render_verdicts
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +160,28 @@ def test_steady_verdict_says_what_tomorrow_brings(content: Texts) -> None:
     state = record_day(start_program(), DayOutcome(RoutineOutcome.DONE, verdict.action))
     text = render_verdict(verdict, content, next_plan=plan_day(state))
     assert "Tomorrow your routine adds exercise 2" in text
+
+
+@pytest.mark.parametrize(("routine", "others"), [((1,), False), ((1, 2, 3), True)])
+def test_a_stop_says_the_other_exercises_continue_only_when_there_are_others(
+    content: Texts, routine: tuple[int, ...], others: bool
+) -> None:
+    """clinical.md §6: no sentence that does not apply, and each piece of advice once."""
+    now = datetime(2025, 1, 2, 19, tzinfo=UTC)
+    base = Ratings(5, 1, 1, 3)
+    history = History(base, now, ())
+    worse = assess(history, CheckIn(now, Ratings(8, 1, 1, 3), new_exercise=1), now)
+    stop = assess(history, StoppedEarly(now, 1, StopCause.SPREADING, settled=True), now)
+    state = replay([DayOutcome(RoutineOutcome.DONE, ProgramAction())] * (len(routine) - 1))
+    for verdict in (worse, stop):
+        state = record_day(state, DayOutcome(RoutineOutcome.NO_ANSWER, verdict.action))
+    plan = plan_day(state)
+    assert plan.exercises == routine[1:]
+    text = render_verdicts([worse, stop], content, next_plan=plan)
+    assert "went well" not in text
+    assert text.count("Your other exercises may continue.") == (1 if others else 0)
+    assert text.count("Leave out exercise 1") == 1
+    if not others:
+        assert text.endswith("Tomorrow is a rest day from the exercises while things settle.")
+    lines = [line for line in text.split("\n") if line.strip()]
+    assert len(lines) == len(set(lines))

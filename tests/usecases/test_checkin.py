@@ -81,9 +81,17 @@ async def test_after_a_routine_done_the_card_ends_with_the_signs(
     await person.press("Done")
     card = person.last
     assert await step(person) == "pain"
-    steps = await answer(person, "4", "2", "3", THIGH, "None of these")
-    assert steps == ["numbness", "tingling", "extent", "signals", None]
-    # One message, edited in place to the end.
+    steps = await answer(person, "4", "2", "3", THIGH)
+    assert steps == ["numbness", "tingling", "extent", "signals"]
+    # The first check-in shows the signs in full words once, and the card moves below them:
+    # the old message keeps the answers, without buttons.
+    assert card.labels == [] and "Furthest point: Thigh, above the knee" in card.text
+    assert person.texts[-2].startswith("<b>What the warning signs mean</b>")
+    assert "feels different when you wipe" in person.texts[-2]
+    card = person.last
+    assert "What do these mean?" in card.labels
+    assert await answer(person, "None of these") == [None]
+    # Then edited in place to the end.
     assert card.text.endswith("<i>Thank you, recorded.</i>")
     assert card.labels == []
     report = await last_report(services, person)
@@ -240,3 +248,40 @@ async def test_an_urgent_sign_is_confirmed_and_a_slip_goes_back_to_the_list(
     report = await last_report(services, person)
     assert report.stop_signals == []
     assert (await person.stored()).status is PatientStatus.ACTIVE
+
+
+async def test_the_card_shows_short_labels_and_the_full_words_on_request(
+    services: Services, person: Person
+) -> None:
+    await person.onboard()
+    await person.send("/checkin")
+    await person.check_in(4, 2, 3, THIGH)  # the first one shows the full words
+    await person.send("/checkin")
+    card = person.last
+    await answer(person, "4", "2", "3", THIGH)
+    # Later check-ins: the card itself, edited in place, with one short label per button.
+    assert person.last is card
+    assert "feels different when you wipe" not in card.text
+    assert "Numb between the legs" in card.labels and "None of these" in card.labels
+    assert len(card.text) <= 900
+    await person.press("What do these mean?")
+    assert person.texts[-2].startswith("<b>What the warning signs mean</b>")
+    assert "feels different when you wipe" in person.texts[-2]
+    # The card moved below the words: its buttons are the last thing on screen.
+    assert card.labels == [] and "What do these mean?" in person.last.labels
+    assert await step(person) == "signals"
+    assert await answer(person, "None of these") == [None]
+
+
+async def test_a_ticked_urgent_sign_is_shown_in_full_above_is_that_right(
+    services: Services, person: Person
+) -> None:
+    await person.onboard()
+    await person.send("/checkin")
+    await answer(person, "4", "2", "3", THIGH)
+    assert await answer(person, "One leg getting weaker", "Continue") == ["signals", "confirm"]
+    assert person.texts[-2].startswith("You ticked:")
+    assert "a new foot drop" in person.texts[-2]
+    assert person.last_text.endswith("Is that right?")
+    assert "• One leg getting weaker" in person.last_text
+    assert len(person.last_text) <= 900

@@ -169,7 +169,9 @@ async def test_start_now_or_tomorrow(
     assert patient.program_state["day"] == 1
     rows = await stored_rows(services)
     assert len(rows["daily_sessions"]) == routines
-    assert ("Day 1" in person.last_text) == (routines == 1)
+    # The routine: its heading, then the exercise under its pictures, with the buttons.
+    assert ("<b>Day 1</b>" in "".join(person.texts[-2:])) == (routines == 1)
+    assert ("Done" in person.last.labels) == (routines == 1)
     assert [r["kind"] for r in rows["symptom_reports"]] == [
         ReportKind.SCREENING,
         ReportKind.BASELINE,
