@@ -23,6 +23,8 @@ from bot.botapi.callbacks import Action, command_button, decode
 from bot.context import Services
 from bot.domain.flows import Flow, Next
 from bot.domain.program import PatientStatus
+from bot.domain.silence import KEY as SILENCE_KEY
+from bot.domain.silence import Silence, without_silence
 from bot.rendering import status as status_texts
 from bot.rendering.i18n import Texts, pick_language, texts_for
 from bot.rendering.replies import Button, Response, rows
@@ -36,6 +38,7 @@ from bot.usecases import (
     routine,
     schedule,
     screening,
+    silence,
 )
 from bot.usecases.turn import NOTICE_ZONE, Erased, Event, Turn, UnreadableState
 from db import inbox, repo
@@ -245,6 +248,10 @@ class _EventUnit:
         came_back = patient.blocked_at is not None
         if came_back:
             patient.blocked_at = None  # any sign of life: messages may flow again
+        if patient.program_state and SILENCE_KEY in patient.program_state:
+            # Any sign of life ends a silence (bot.domain.silence): mornings held back restart.
+            came_back = came_back or Silence.from_state(patient.program_state).holds_mornings
+            patient.program_state = without_silence(patient.program_state)
         try:
             await self.handler(turn)
             while turn.pending:
@@ -370,6 +377,8 @@ async def on_button(
             routine.howto(turn, payload.number)
         elif payload.action is Action.ACK:
             await account.ack_help(turn)
+        elif payload.action is Action.SILENCE:
+            await silence.on_button(turn, payload.ref)
         elif payload.action is Action.COMMAND:
             command = COMMANDS_BY_NAME.get(payload.ref)
             if command is None or command.run is None or command.creates:
