@@ -20,6 +20,13 @@ def silence_question(texts: Texts) -> Reply:
     )
 
 
+def chosen(choice: str, texts: Texts) -> str:
+    """The question once answered: the choice made stays visible."""
+    return texts.t(
+        "silence.chosen", question=texts.t("silence.question"), answer=texts.t(f"silence.{choice}")
+    )
+
+
 def carry_on(reminder: time, texts: Texts) -> tuple[str, Keyboard]:
     """The routine comes as usual the next morning; today's now if the person wants it."""
     return texts.t("silence.carry_reply", time=texts.time(reminder)), rows(

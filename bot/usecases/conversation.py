@@ -372,13 +372,13 @@ async def on_button(
         if payload.action is Action.ROUTINE:
             await routine.on_button(turn, payload.number, payload.value, message_id)
         elif payload.action is Action.FOLLOW_UP:
-            await followup.on_button(turn, payload.number, payload.value)
+            await followup.on_button(turn, payload.number, payload.value, message_id)
         elif payload.action is Action.HOWTO:
             routine.howto(turn, payload.number)
         elif payload.action is Action.ACK:
             await account.ack_help(turn)
         elif payload.action is Action.SILENCE:
-            await silence.on_button(turn, payload.ref)
+            await silence.on_button(turn, payload.ref, message_id)
         elif payload.action is Action.COMMAND:
             command = COMMANDS_BY_NAME.get(payload.ref)
             if command is None or command.run is None or command.creates:

@@ -8,18 +8,22 @@ from __future__ import annotations
 from bot.domain.program import PatientStatus
 from bot.domain.silence import stopped, with_silence
 from bot.rendering import silence as texts
+from bot.rendering.replies import Reply
 from bot.usecases import account
 from bot.usecases.turn import Turn
 
 PAUSE_DAYS = "7"
 
 
-async def on_button(turn: Turn, choice: str) -> None:
+async def on_button(turn: Turn, choice: str, message_id: int | None = None) -> None:
     patient = turn.patient
     if choice not in texts.CHOICES or patient.status is not PatientStatus.ACTIVE:
         # Paused, on hold or starting again since: the question no longer applies.
         turn.response.answer = turn.t("errors.stale_button")
         return
+    if message_id is not None:
+        # The question keeps the choice made, without its buttons.
+        turn.response.replies.append(Reply(texts.chosen(choice, turn.texts), (), edit=message_id))
     if choice == "pause":
         await account.pause(turn, PAUSE_DAYS)
         return

@@ -162,3 +162,21 @@ async def test_shorter_symptoms_are_advised_when_the_total_reaches_six_weeks(
         verdict = await check_in(bot, 5, 2, 3, 3)
         assert ADVICE_TITLE in verdict
         assert "\n".join(bot.texts(USER)).count(ADVICE_TITLE) == 1
+
+
+async def test_the_next_morning_question_keeps_the_answer_given(database_url: str) -> None:
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        await onboard(bot)
+        await bot.tap(USER, "Had to stop")
+        await bot.tap(USER, bot.last(USER).buttons[0])  # exercise 1
+        await bot.tap(USER, "Symptoms spreading down the leg")
+        await bot.tap(USER, "Not yet, or too soon to say")
+        await check_in(bot, 5, 2, 3, 3)
+        bot.clock.advance(days=1)
+        question = await bot.say(USER, "/today")
+        asked = question.text
+        assert "Is it still there this morning?" in asked
+        await bot.tap(USER, "No, it has gone", message=question)
+        answered = bot.server.message(USER, question.message_id)
+        assert answered.buttons == []
+        assert answered.text == asked + "\nNo, it has gone ✓"

@@ -36,6 +36,12 @@ def photos(messages: list[SentMessage]) -> list[SentMessage]:
     return [m for m in messages if m.kind == "photo"]
 
 
+def assert_chosen(bot: BotHarness, question: SentMessage, choice: str) -> None:
+    """The question keeps the choice made, without its buttons."""
+    now = bot.server.message(USER, question.message_id)
+    assert (now.text, now.buttons) == (f"{QUESTION}\n{choice} ✓", [])
+
+
 async def silent_until_the_question(bot: BotHarness) -> SentMessage:
     """Onboarding, then three mornings without any answer; the fourth brings the question."""
     await onboard(bot, start="Tomorrow morning")
@@ -114,6 +120,7 @@ async def test_carry_on(database_url: str) -> None:
         question = await silent_until_the_question(bot)
         bot.clock.advance(hours=1)
         await bot.tap(USER, EN.t("silence.carry"), message=question)
+        assert_chosen(bot, question, EN.t("silence.carry"))
         reply = bot.last(USER)
         assert reply.text == EN.t("silence.carry_reply", time="08:00")
         assert reply.buttons == [EN.t("silence.carry_now")]
@@ -134,6 +141,7 @@ async def test_pause_a_week(database_url: str) -> None:
         question = await silent_until_the_question(bot)
         bot.clock.advance(hours=1)
         await bot.tap(USER, EN.t("silence.pause"), message=question)
+        assert_chosen(bot, question, EN.t("silence.pause"))
         row = await patient(bot)
         assert row is not None
         assert row.status == PatientStatus.PAUSED
@@ -152,6 +160,7 @@ async def test_stop_the_morning_messages_until_the_person_writes(database_url: s
         question = await silent_until_the_question(bot)
         bot.clock.advance(hours=1)
         await bot.tap(USER, EN.t("silence.stop"), message=question)
+        assert_chosen(bot, question, EN.t("silence.stop"))
         stopped = bot.last(USER)
         assert stopped.text == EN.t("silence.stopped")
         assert "/today" in stopped.text  # how to restart
