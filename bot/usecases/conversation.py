@@ -438,8 +438,16 @@ async def on_stateless(
 
 
 async def language_of(services: Services, event: Event) -> Texts:
+    """The person's language; and, since this is a sign of life too (/help, a sticker, an
+    edit...), the end of a silence (bot.domain.silence): mornings held back restart."""
     async with services.sessions() as db:
         patient = await repo.get_patient(db, event.user_id)
+        if patient is not None and patient.program_state and SILENCE_KEY in patient.program_state:
+            patient.program_state = without_silence(patient.program_state)
+            try:
+                await db.commit()
+            except StaleDataError:
+                await db.rollback()  # another event changed them first: it ended it too
     return texts_for(patient.language if patient else pick_language(event.language_code))
 
 

@@ -181,3 +181,27 @@ async def test_stop_the_morning_messages_until_the_person_writes(database_url: s
         async with bot.services.sessions() as db:
             state = (await db.execute(select(Patient.program_state))).scalar_one()
         assert state["silence"]["mornings"] == 1
+
+
+async def test_help_or_a_sticker_ends_the_silence_too(database_url: str) -> None:
+    async with running_bot(database_url) as bot:
+        await onboard(bot, start="Tomorrow morning")
+        for n in range(7):
+            await morning(bot, FIRST + timedelta(days=n))
+        report, sent = await morning(bot, FIRST + timedelta(days=7))
+        assert dict(report.skipped) == {Skip.SILENT.value: 1}
+        bot.clock.advance(hours=1)
+        help_text = await bot.say(USER, "/help")
+        assert "/today" in help_text.text
+        report, sent = await morning(bot, FIRST + timedelta(days=8))
+        assert report.routines == 1
+        assert "Day 1" in sent[-1].text
+        # Silent again for a week, then a sticker.
+        for n in range(9, 16):
+            await morning(bot, FIRST + timedelta(days=n))
+        report, sent = await morning(bot, FIRST + timedelta(days=16))
+        assert (sent, dict(report.skipped)) == ([], {Skip.SILENT.value: 1})
+        bot.clock.advance(hours=1)
+        await bot.after(lambda: bot.server.send_sticker(USER))
+        report, sent = await morning(bot, FIRST + timedelta(days=17))
+        assert report.routines == 1
