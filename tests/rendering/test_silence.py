@@ -21,7 +21,7 @@ from bot.rendering.silence import CHOICES, carry_on, chosen, silence_question
         ),
         (
             "fr",
-            "Je n’ai pas eu de nouvelles depuis quelques matins, ce n’est pas grave.",
+            "Je n’ai pas eu de vos nouvelles depuis quelques matins, et ce n’est pas grave.",
             ["Continuer", "Faire une pause d’une semaine", "Arrêter les messages du matin"],
         ),
     ],
