@@ -288,6 +288,48 @@ async def resume_patients(db: AsyncSession, rows: Sequence[Resumed], now: dateti
     )
 
 
+async def save_states(db: AsyncSession, rows: Sequence[Resumed]) -> None:
+    """Store these people's program state (the dispatcher's silence count), only if nobody
+    changed them since the claim: a person who wrote meanwhile ended the silence.
+
+    Runs before ``release`` in the same transaction: it checks the version ``release`` bumps.
+    """
+    if not rows:
+        return
+    await db.execute(
+        update(_patients)
+        .where(_patients.c.id == bindparam("p_id"), _patients.c.version == bindparam("p_version"))
+        .values(program_state=bindparam("p_state")),
+        [{"p_id": r.patient_id, "p_version": r.version, "p_state": r.program_state} for r in rows],
+    )
+
+
+async def pictures_shown(db: AsyncSession, keys: Sequence[tuple[int, int, int, date]]) -> set[int]:
+    """The people among (patient id, epoch, new exercise, today) who were already sent a routine
+    with that exercise new on an earlier day of the same program: its pictures went out then."""
+    if not keys:
+        return set()
+    wanted = {(k[0], k[1], k[2]): k[3] for k in keys}
+    result = await db.execute(
+        select(
+            _sessions.c.patient_id,
+            _sessions.c.program_epoch,
+            _sessions.c.new_exercise,
+            _sessions.c.local_date,
+        ).where(
+            _sessions.c.patient_id.in_({k[0] for k in keys}),
+            _sessions.c.new_exercise.in_({k[2] for k in keys}),
+            _sessions.c.message_id.is_not(None),
+        )
+    )
+    shown: set[int] = set()
+    for patient_id, epoch, exercise, day in result.all():
+        today = wanted.get((patient_id, epoch, exercise))
+        if today is not None and day < today:
+            shown.add(patient_id)
+    return shown
+
+
 @dataclass(frozen=True, slots=True)
 class Release:
     """The outcome of one claim: the person's next times and when they may be claimed again."""

@@ -32,6 +32,7 @@ class Action(StrEnum):
     HOWTO = "h"  # "Show me how": ref = exercise id
     COMMAND = "c"  # a button that does what a command does: ref = command name
     ACK = "a"  # "I am getting help now": acknowledged, changes nothing
+    SILENCE = "s"  # after silent mornings: ref = carry / pause / stop (bot.domain.silence)
 
 
 _NUMERIC = frozenset({Action.ROUTINE, Action.FOLLOW_UP, Action.HOWTO})
@@ -78,6 +79,10 @@ def howto_button(exercise_id: int) -> str:
 
 def command_button(command: str) -> str:
     return Payload(Action.COMMAND, command).encode()
+
+
+def silence_button(choice: str) -> str:
+    return Payload(Action.SILENCE, choice).encode()
 
 
 def ack_button(what: str) -> str:

@@ -713,8 +713,8 @@ class SymptomDuration(StrEnum):
 
 # An estimate of how long ago the symptoms began, for each answer: the middle of the range
 # (the open-ended one at its start). With ASSESSMENT_AFTER at 6 weeks, the advice comes about 2
-# weeks into the program for "2 to 6 weeks", and at the first check-in without a meaningful
-# improvement for the two longer answers.
+# weeks into the program for "2 to 6 weeks" and about 5 weeks in for "less than 2 weeks"; the
+# two longer answers are advised when they answer (ADVISED_AT_ANSWER), not by the rule.
 _DURATION_ESTIMATE: MappingProxyType[SymptomDuration, timedelta] = MappingProxyType(
     {
         SymptomDuration.UNDER_2_WEEKS: timedelta(weeks=1),
@@ -723,6 +723,28 @@ _DURATION_ESTIMATE: MappingProxyType[SymptomDuration, timedelta] = MappingProxyT
         SymptomDuration.OVER_3_MONTHS: timedelta(weeks=13),
     }
 )
+
+
+# Symptoms that have lasted 6 weeks or more when the person says so: the assessment advice is
+# given once, when they answer (at the end of onboarding; at once for a person asked later),
+# never again by the "symptoms_6_weeks" rule (clinical.md §5). Shorter answers get that rule's
+# advice when the estimated total reaches ASSESSMENT_AFTER.
+ADVISED_AT_ANSWER: frozenset[SymptomDuration] = frozenset(
+    {SymptomDuration.WEEKS_6_TO_12, SymptomDuration.OVER_3_MONTHS}
+)
+ASSESSMENT_RULE = "symptoms_6_weeks"
+
+
+def advised_at_answer(duration: str | None) -> bool:
+    """Whether this answer to "how long?" gets the assessment advice at once (and only then)."""
+    return duration in {d.value for d in ADVISED_AT_ANSWER}
+
+
+def advised_already(duration: str | None, stored: Iterable[str]) -> frozenset[str]:
+    """The once-per-program advice (ONCE_PER_PROGRAM) this person was already given: what the
+    stored safety events say, plus the assessment advice when it came with the answer."""
+    given = frozenset(stored) & ONCE_PER_PROGRAM
+    return given | {ASSESSMENT_RULE} if advised_at_answer(duration) else given
 
 
 def symptoms_since(duration: SymptomDuration, answered_at: datetime) -> datetime:

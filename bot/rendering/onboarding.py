@@ -93,6 +93,11 @@ def zone_pick(nonce: str, matches: Sequence[ZoneMatch], texts: Texts) -> tuple[s
     )
 
 
+def zone_picked(zone: str, texts: Texts) -> str:
+    """The pick question once answered: the question with the choice made."""
+    return texts.t("onboarding.zone_picked", zone=zone)
+
+
 def zone_confirm(nonce: str, zone: str, now: datetime, texts: Texts) -> tuple[str, Keyboard]:
     text = texts.t("onboarding.zone_confirm", zone=zone, local=local_time(zone, now, texts))
     return text, rows(

@@ -1,6 +1,6 @@
 """The check-in card: ratings, furthest point, stop signals (and the "had to stop" details).
 
-One message, edited in place as each answer comes in; a typed answer gets a fresh card. A card
+One message, edited in place as each answer comes in, tapped or typed ("6", "6/10"). A card
 never gets stuck: a press on an answer already recorded shows the current question again, and a
 card that cannot be edited (deleted, too old) is sent again as a new message. What the answers
 mean is decided in ``bot.usecases.safety``.
@@ -191,7 +191,8 @@ async def on_text(turn: Turn, data: CheckinData, text: str) -> None:
     except InvalidNumber:
         turn.response.add(turn.t("checkin.invalid_number", maximum=maximum))
         return
-    await _advance(turn, _record(data, step, str(value)), edit=None)
+    # Like a tap: the card moves on in place (a card not tracked yet is sent again below).
+    await _advance(turn, _record(data, step, str(value)), edit=data.card)
 
 
 def _record(data: CheckinData, step: CheckinStep, value: str) -> CheckinData:

@@ -24,6 +24,8 @@ from bot.context import Services
 from bot.domain.flows import CheckinData, Flow, Next
 from bot.domain.program import PatientStatus
 from bot.domain.signwords import may_be_question, signs_named
+from bot.domain.silence import KEY as SILENCE_KEY
+from bot.domain.silence import Silence, without_silence
 from bot.rendering import status as status_texts
 from bot.rendering.i18n import Texts, pick_language, texts_for
 from bot.rendering.replies import Button, Reply, Response, rows
@@ -38,6 +40,7 @@ from bot.usecases import (
     routine,
     schedule,
     screening,
+    silence,
 )
 from bot.usecases.turn import NOTICE_ZONE, Erased, Event, Turn, UnreadableState
 from db import inbox, repo
@@ -243,6 +246,10 @@ async def _apply(
     came_back = patient.blocked_at is not None
     if came_back:
         patient.blocked_at = None  # any sign of life: messages may flow again
+    if patient.program_state and SILENCE_KEY in patient.program_state:
+        # Any sign of life ends a silence (bot.domain.silence): mornings held back restart.
+        came_back = came_back or Silence.from_state(patient.program_state).holds_mornings
+        patient.program_state = without_silence(patient.program_state)
     try:
         await handler(turn)
         while turn.pending:
@@ -410,11 +417,13 @@ async def on_button(
         if payload.action is Action.ROUTINE:
             await routine.on_button(turn, payload.number, payload.value, message_id)
         elif payload.action is Action.FOLLOW_UP:
-            await followup.on_button(turn, payload.number, payload.value)
+            await followup.on_button(turn, payload.number, payload.value, message_id)
         elif payload.action is Action.HOWTO:
             await routine.howto(turn, payload.number)
         elif payload.action is Action.ACK:
             await account.ack_help(turn)
+        elif payload.action is Action.SILENCE:
+            await silence.on_button(turn, payload.ref, message_id)
         elif payload.action is Action.COMMAND:
             command = COMMANDS_BY_NAME.get(payload.ref)
             if command is None or command.run is None or command.creates:
@@ -483,8 +492,16 @@ async def on_stateless(
 
 
 async def language_of(services: Services, event: Event) -> Texts:
+    """The person's language; and, since this is a sign of life too (/help, a sticker, an
+    edit...), the end of a silence (bot.domain.silence): mornings held back restart."""
     async with services.sessions() as db:
         patient = await repo.get_patient(db, event.user_id)
+        if patient is not None and patient.program_state and SILENCE_KEY in patient.program_state:
+            patient.program_state = without_silence(patient.program_state)
+            try:
+                await db.commit()
+            except StaleDataError:
+                await db.rollback()  # another event changed them first: it ended it too
     return texts_for(patient.language if patient else pick_language(event.language_code))
 
 

@@ -9,6 +9,7 @@ from bot.domain.program import RoutineOutcome
 from bot.domain.safety import StopCause, StoppedEarly, assess
 from bot.domain.timing import local_date
 from bot.rendering import status as status_texts
+from bot.rendering.replies import Reply
 from bot.rendering.verdicts import hold_keyboard, render_verdict
 from bot.usecases import holds, routine, safety
 from bot.usecases.turn import Turn
@@ -45,11 +46,23 @@ def ask(turn: Turn, report: SymptomReport) -> None:
     turn.response.add(text, keyboard)
 
 
-async def on_button(turn: Turn, report_id: int, value: str) -> None:
+async def on_button(turn: Turn, report_id: int, value: str, message_id: int | None = None) -> None:
     report = await pending(turn)
     if report is None or report.id != report_id or value not in ("yes", "no"):
         turn.response.answer = turn.t("errors.stale_button")
         return
+    if message_id is not None and report.stopped_exercise is not None:
+        # The question keeps the answer given, without its buttons.
+        question, _ = status_texts.follow_up_question(
+            report.id,
+            report.stopped_exercise,
+            report.stopped_reason or StopCause.OTHER,
+            turn.texts,
+        )
+        chosen = turn.t("follow_up.still_there" if value == "yes" else "follow_up.gone")
+        turn.response.replies.append(
+            Reply(turn.t("follow_up.chosen", question=question, answer=chosen), (), edit=message_id)
+        )
     await answer(turn, report, still_there=value == "yes")
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +42,9 @@ from bot.domain.program import (
     resume,
     start_program,
 )
+from bot.domain.silence import Morning, Silence, with_silence
+from bot.domain.silence import after as silence_after
+from bot.domain.silence import decide as decide_morning
 from bot.domain.timing import (
     CatchUp,
     NonexistentLocalDate,
@@ -60,6 +63,7 @@ from bot.rendering.i18n import Texts, texts_for
 from bot.rendering.offload import chart_png
 from bot.rendering.program import answer_buttons, routine_replies
 from bot.rendering.replies import Reply, Response, Upload
+from bot.rendering.silence import silence_question
 from bot.rendering.status import follow_up_question
 from bot.usecases import progress
 from bot.usecases.turn import report_unreadable_state
@@ -99,6 +103,7 @@ class Skip(StrEnum):
     NUDGE_NOT_NEEDED = "nudge_not_needed"  # answered, off, or no routine today
     NUDGE_TOO_LATE = "nudge_too_late"
     STOPPED = "stopped"  # the process was stopping: handed back unsent
+    SILENT = "silent"  # no answer for a week, or "stop the morning messages": until they write
 
 
 class Kind(StrEnum):
@@ -106,6 +111,7 @@ class Kind(StrEnum):
     FOLLOW_UP = "follow_up"  # "is it still there this morning?" instead of the routine
     NUDGE = "nudge"
     WEEKLY = "weekly"
+    SILENCE = "silence"  # "carry on, pause or stop?" instead of the routine, after silent mornings
 
 
 @dataclass
@@ -116,6 +122,7 @@ class DispatchReport:
     nudges: int = 0
     welcome_backs: int = 0
     follow_ups: int = 0
+    silence_questions: int = 0
     weekly: int = 0
     messages: int = 0  # Telegram messages, an album counting each of its pictures
     retried_later: int = 0
@@ -127,6 +134,7 @@ class DispatchReport:
         self.nudges += other.nudges
         self.welcome_backs += other.welcome_backs
         self.follow_ups += other.follow_ups
+        self.silence_questions += other.silence_questions
         self.weekly += other.weekly
         self.messages += other.messages
         self.retried_later += other.retried_later
@@ -137,6 +145,7 @@ class DispatchReport:
         out = [
             f"Routines sent: {self.routines} ({self.welcome_backs} after a pause)",
             f"Follow-up questions sent: {self.follow_ups}",
+            f"Silence questions sent: {self.silence_questions}",
             f"Nudges sent: {self.nudges}",
             f"Weekly look backs sent: {self.weekly}",
             f"Telegram messages: {self.messages}",
@@ -172,6 +181,8 @@ class _Plan:
     message_id: int | None = None
     messages: int = 0
     gone: bool = False
+    silence: Silence | None = None  # stored once this morning is through (bot.domain.silence)
+    pictures_shown: bool = False  # the new exercise's album went out on an earlier day
 
     @property
     def sends(self) -> bool:
@@ -293,6 +304,8 @@ class _Batch:
                 self.report.nudges += 1
             elif plan.kind is Kind.FOLLOW_UP:
                 self.report.follow_ups += 1
+            elif plan.kind is Kind.SILENCE:
+                self.report.silence_questions += 1
             elif plan.kind is Kind.ROUTINE:
                 self.report.routines += 1
                 self.report.welcome_backs += plan.resumed is not None
@@ -411,6 +424,13 @@ def _decide(person: q.Claimed, now: datetime, services: Services) -> _Plan:
     except (ValueError, TypeError):  # TypeError: stored JSON that is not an object at all
         report_unreadable_state(person.id)  # once, not at every morning's claim
         return _skip(plan, Skip.INVALID, tomorrow)
+    # Silence is noticed: after silent mornings a question instead of the routine, after a
+    # week (or "stop") nothing until the person writes or taps.
+    silence = Silence.from_state(person.program_state)
+    morning = decide_morning(silence, today)
+    plan.silence = silence_after(silence, today, morning)
+    if morning is Morning.QUIET:
+        return _skip(plan, Skip.SILENT, tomorrow)
     if person.status is PatientStatus.PAUSED:
         state = resume(replace(state, status=PatientStatus.PAUSED))
         plan.resumed = state
@@ -419,11 +439,13 @@ def _decide(person: q.Claimed, now: datetime, services: Services) -> _Plan:
         plan.kind = Kind.FOLLOW_UP  # confirmed (or dropped) once the report is read
     routine = plan_day(state)
     if not routine.sends_routine and plan.kind is None:
+        plan.silence = None  # nothing was sent: the silence is unchanged
         return _skip(plan, Skip.NO_ROUTINE, tomorrow)
     plan.routine = routine
-    plan.kind = plan.kind or Kind.ROUTINE
-    if routine.rest_day:
+    plan.kind = Kind.SILENCE if morning is Morning.ASK else plan.kind or Kind.ROUTINE
+    if plan.kind is Kind.ROUTINE and routine.rest_day:
         plan.rested = rest_day(plan.resumed or state)
+        plan.silence = None  # a rest day asks for no answer: the silence is unchanged
     return plan
 
 
@@ -527,6 +549,17 @@ async def _attach(db: AsyncSession, plans: Sequence[_Plan], now: datetime) -> No
     )
     for p in routines:
         p.session_id = inserted.get(p.person.id)
+    # A day's pictures are sent once, the day the exercise is new, never again unasked.
+    shown = await q.pictures_shown(
+        db,
+        [
+            (p.person.id, p.person.program_epoch, p.routine.new, p.today)
+            for p in routines
+            if p.routine is not None and p.routine.new is not None and p.today is not None
+        ],
+    )
+    for p in routines:
+        p.pictures_shown = p.person.id in shown
     conflicts = [p for p in routines if p.session_id is None]
     nudges = [p for p in plans if p.sends and p.kind is Kind.NUDGE]
     existing = await q.sessions_on(
@@ -563,6 +596,8 @@ def _replies(plan: _Plan) -> list[Reply]:
     if plan.kind is Kind.NUDGE:
         assert plan.session_id is not None
         return [Reply(texts.t("dispatch.nudge"), answer_buttons(plan.session_id, texts))]
+    if plan.kind is Kind.SILENCE:
+        return [silence_question(texts)]
     if plan.kind is Kind.FOLLOW_UP:
         follow = plan.follow_up
         assert follow is not None
@@ -570,7 +605,13 @@ def _replies(plan: _Plan) -> list[Reply]:
         return [Reply(text, keyboard)]
     assert plan.routine is not None
     assert plan.session_id is not None
-    replies = routine_replies(plan.routine, plan.session_id, texts, side=plan.person.symptom_side)
+    replies = routine_replies(
+        plan.routine,
+        plan.session_id,
+        texts,
+        side=plan.person.symptom_side,
+        pictures=not plan.pictures_shown,
+    )
     if plan.resumed is not None:
         replies.insert(0, Reply(texts.t("dispatch.welcome_back")))
     return replies
@@ -683,14 +724,23 @@ def _finish(plan: _Plan, now: datetime, services: Services) -> None:
         )
 
 
+def _state_json(plan: _Plan, state: dict[str, Any]) -> dict[str, Any]:
+    return with_silence(state, plan.silence) if plan.silence is not None else state
+
+
 async def _record(db: AsyncSession, plans: Sequence[_Plan], now: datetime) -> None:
     sent = [p for p in plans if p.skip is None and p.kind is not None]
+    resumed = {
+        p.person.id
+        for p in sent
+        if p.resumed is not None and p.rested is None and p.kind is Kind.ROUTINE
+    }
     await q.resume_patients(
         db,
         [
-            q.Resumed(p.person.id, p.person.version, p.resumed.to_json())
+            q.Resumed(p.person.id, p.person.version, _state_json(p, p.resumed.to_json()))
             for p in sent
-            if p.resumed is not None and p.rested is None and p.kind is Kind.ROUTINE
+            if p.resumed is not None and p.person.id in resumed
         ],
         now,
     )
@@ -698,12 +748,28 @@ async def _record(db: AsyncSession, plans: Sequence[_Plan], now: datetime) -> No
     rested = [p for p in sent if p.rested is not None and p.kind is Kind.ROUTINE]
     await q.resume_patients(
         db,
-        [q.Resumed(p.person.id, p.person.version, p.rested.to_json()) for p in rested if p.rested],
+        [
+            q.Resumed(p.person.id, p.person.version, _state_json(p, p.rested.to_json()))
+            for p in rested
+            if p.rested
+        ],
         now,
     )
     for p in rested:
         if p.session_id is not None:
             await repo.record_outcome(db, p.session_id, RoutineOutcome.REST, now)
+    written = resumed | {p.person.id for p in rested}
+    # The silence, counted by what went out or was held back (bot.domain.silence).
+    await q.save_states(
+        db,
+        [
+            q.Resumed(p.person.id, p.person.version, _state_json(p, p.person.program_state))
+            for p in plans
+            if p.silence is not None
+            and p.person.id not in written
+            and (p.skip is None or p.skip is Skip.SILENT)
+        ],
+    )
     await q.mark_follow_ups_asked(db, [p.person.id for p in sent if p.kind is Kind.FOLLOW_UP], now)
     await q.release(
         db,

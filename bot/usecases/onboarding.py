@@ -21,8 +21,14 @@ from bot.domain.flows import (
     StartData,
 )
 from bot.domain.parsing import parse_choice
-from bot.domain.program import PatientStatus, start_program
-from bot.domain.safety import SymptomDuration, symptoms_since
+from bot.domain.program import ActionKind, PatientStatus, start_program
+from bot.domain.safety import (
+    ASSESSMENT_RULE,
+    SymptomDuration,
+    Tier,
+    advised_at_answer,
+    symptoms_since,
+)
 from bot.domain.timing import first_send_at
 from bot.rendering import checkin as card_texts
 from bot.rendering import onboarding as texts
@@ -77,6 +83,8 @@ async def on_duration(turn: Turn, data: DurationData, value: str, message_id: in
     turn.response.replies.append(
         Reply(texts.duration_answered(duration, turn.texts), edit=message_id)
     )
+    if Next(data.then) is not Next.ONBOARDING:
+        advise_duration(turn)  # asked later than onboarding: told now, once
     turn.then(Next(data.then))
 
 
@@ -167,6 +175,23 @@ async def on_side_confirm(turn: Turn, data: SideData, value: str, message_id: in
     await screening.finish(turn, confirmed)
 
 
+def advise_duration(turn: Turn) -> None:
+    """Symptoms of 6 weeks or more: worth having assessed, and the program can go on meanwhile
+    (clinical.md §5). Said once, when the answer is known; stored like the same advice given at
+    a check-in, so /status says when, and never repeated after a session."""
+    if not advised_at_answer(turn.patient.symptom_duration):
+        return
+    turn.response.add(turn.t("onboarding.duration_advice"))
+    repo.add_event(
+        turn.db,
+        turn.patient,
+        Tier.REVIEW.label,
+        ActionKind.CONTINUE.label,
+        (ASSESSMENT_RULE,),
+        turn.now,
+    )
+
+
 # --- The baseline --------------------------------------------------------------------------------
 
 
@@ -198,6 +223,7 @@ async def on_start_when(turn: Turn, data: StartData, value: str, message_id: int
     turn.response.replies.append(
         Reply(turn.t("onboarding.started", time=turn.texts.time(reminder)), edit=message_id)
     )
+    advise_duration(turn)  # the end of onboarding
     # The seed article's advice on how to use the program, as the person starts it.
     turn.response.add(render_guidance(turn.texts))
     if value == "now":

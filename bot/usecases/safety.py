@@ -18,7 +18,6 @@ from bot.domain.program import (
     record_day,
 )
 from bot.domain.safety import (
-    ONCE_PER_PROGRAM,
     SIGNALS,
     CheckIn,
     History,
@@ -28,6 +27,7 @@ from bot.domain.safety import (
     SymptomDuration,
     Tier,
     Verdict,
+    advised_already,
     assess,
     hold_tier,
     screen,
@@ -100,7 +100,7 @@ async def history_of(turn: Turn) -> History | None:
         program_start=program_start,
         excluded=turn.state.excluded_ids,
         symptoms_since=turn.patient.symptoms_since,
-        advised=frozenset(advised & ONCE_PER_PROGRAM),
+        advised=advised_already(turn.patient.symptom_duration, advised),
     )
 
 

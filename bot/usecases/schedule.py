@@ -120,8 +120,12 @@ async def on_zone_pick(turn: Turn, data: ZoneData, value: str, message_id: int) 
     if index is None or index >= len(data.candidates):
         turn.response.answer = turn.t("errors.stale_button")
         return
-    turn.response.replies.append(Reply(turn.t("onboarding.zone_pick"), (), edit=message_id))
-    _confirm(turn, data, data.candidates[index])
+    zone = data.candidates[index]
+    # The choice stays visible on the question once its buttons are gone.
+    turn.response.replies.append(
+        Reply(texts_onboarding.zone_picked(zone, turn.texts), (), edit=message_id)
+    )
+    _confirm(turn, data, zone)
 
 
 def _confirm(turn: Turn, data: ZoneData, zone: str) -> None:

@@ -140,14 +140,16 @@ async def test_typed_ratings_are_accepted_and_bad_ones_refused(database_url: str
     async with running_bot(database_url, start_dispatcher=False) as bot:
         await onboard(bot)
         await bot.tap(USER, "Done")
+        card = bot.last(USER)
         for bad in ("11", "-1", "7.5", "a lot"):
             reply = await bot.say(USER, bad)
             assert "0 to 10" in reply.text
         await bot.say(USER, "4/10")
-        assert "numbness" in bot.last(USER).text.lower()
+        # A typed answer moves the card on in place, as a tap does.
+        assert "numbness" in bot.server.message(USER, card.message_id).text.lower()
         await bot.say(USER, "2")
         await bot.say(USER, "3")
-        assert "How far down" in bot.last(USER).text
+        assert "How far down" in bot.server.message(USER, card.message_id).text
         refused = await bot.say(USER, "6")
         assert "0 to 5" in refused.text
         await bot.say(USER, "3")

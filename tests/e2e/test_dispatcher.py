@@ -107,6 +107,7 @@ async def test_one_routine_per_local_day_across_dst(database_url: str, window: s
             for chat in chats:
                 if len(env.routines(chat)) > len(sent_at[chat]):
                     sent_at[chat].append(now)
+                    await env.answer(chat)  # not silent (bot.domain.silence)
             now += STEP
         for chat, scenario in zip(chats, scenarios, strict=True):
             expected = _expected(scenario, start, end)

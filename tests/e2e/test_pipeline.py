@@ -173,7 +173,9 @@ async def test_crash_mid_processing_loses_nothing_and_applies_nothing_twice(
                     lambda: all(PAIN in last_text(server, u) for u in checkers),
                     timeout=WAIT,
                 )
+                # A typed rating edits the card (as a tap does); /start sends messages.
                 held = server.hold("sendMessage")
+                held_edits = server.hold("editMessageText")
                 injected = []
                 for user in checkers:
                     injected.append(server.send_text(user, "7")["update_id"])
@@ -183,13 +185,15 @@ async def test_crash_mid_processing_loses_nothing_and_applies_nothing_twice(
                     injected.append(server.send_text(user, "/help")["update_id"])
                 # Each person's first update is applied and its reply on the way (parked);
                 # the second waits behind it.
-                await held.wait_held(len(checkers) + len(newcomers), timeout=WAIT)
+                await held.wait_held(len(newcomers), timeout=WAIT)
+                await held_edits.wait_held(len(checkers), timeout=WAIT)
                 rows = await inbox_rows(sessions)
                 states = [rows[i].state for i in injected]
                 assert states == [InboxState.APPLIED, InboxState.RECEIVED] * 6, states
                 first.kill()  # SIGKILL: no clean stop, nothing flushed
                 await first.wait()
             held.release()
+            held_edits.release()
             async with bot_process(server, database_url, tmp_path) as second:
                 await server.wait_for(
                     lambda: (
@@ -234,7 +238,8 @@ async def test_a_redelivered_update_is_applied_once(database_url: str) -> None:
         await bot.say(USER, "/checkin")
         rating = bot.server.send_text(USER, "7")
         await bot.until_processed()
-        assert NUMBNESS in bot.last(USER).text
+        card_message = bot.last(USER)
+        assert NUMBNESS in card_message.text  # the same card, moved on in place
         sent = len(bot.server.messages(USER))
 
         bot.server.redeliver(rating["update_id"])
@@ -244,7 +249,7 @@ async def test_a_redelivered_update_is_applied_once(database_url: str) -> None:
         assert len(bot.server.messages(USER)) == sent  # and no second answer
 
         # Again while the first delivery is still being answered (its reply held).
-        held = bot.server.hold("sendMessage", chat_id=USER)
+        held = bot.server.hold("editMessageText", chat_id=USER)
         second = bot.server.send_text(USER, "2")
         await held.wait_held()
         bot.server.redeliver(second["update_id"])
@@ -254,6 +259,7 @@ async def test_a_redelivered_update_is_applied_once(database_url: str) -> None:
         card = await card_of(sessions, USER)
         assert (card["answers"], card["step"]) == ({"pain": 7, "numbness": 2}, "tingling")
         assert sum(TINGLING in t for t in bot.texts(USER)) == 1
+        assert TINGLING in card_message.text and len(bot.server.messages(USER)) == sent
         rows = await inbox_rows(sessions)
         for update_id in (rating["update_id"], second["update_id"]):
             assert (rows[update_id].state, rows[update_id].attempts) == (InboxState.DONE, 0)

@@ -13,6 +13,7 @@ from bot.app import build_application
 from bot.botapi.ratelimit import RateLimiter
 from bot.context import BotApplication, Services
 from bot.domain.program import PatientStatus, start_program
+from bot.domain.silence import without_silence
 from bot.domain.timing import first_send_at
 from bot.rendering.i18n import texts_for
 from bot.usecases.morning import DispatchReport, dispatch_once
@@ -47,6 +48,14 @@ class Env:
     def nudges(self, chat_id: int) -> list[SentMessage]:
         nudge = self.text("dispatch.nudge")
         return [m for m in self.server.messages(chat_id) if m.html == nudge]
+
+    async def answer(self, chat_id: int) -> None:
+        """The person wrote or tapped something: as any event does, it ends a silence (the
+        dispatcher otherwise asks after three silent mornings and stops after a week)."""
+        async with self.services.sessions() as db, db.begin():
+            person = await repo.get_patient(db, chat_id)
+            assert person is not None
+            person.program_state = without_silence(person.program_state or {})
 
     async def patient(self, patient_id: int) -> Patient:
         async with self.services.sessions() as db:

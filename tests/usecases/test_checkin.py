@@ -204,11 +204,14 @@ async def test_typed_answers(services: Services, person: Person) -> None:
     await person.onboard()
     await person.send("/checkin")
     first_card = person.last
+    count = len(person.messages)
     await person.send("7")
     assert await step(person) == "numbness"
-    # The old card keeps its text but loses its buttons; the next question comes anew.
-    assert first_card.labels == [] and "How strong is your pain" not in first_card.text
-    assert "How strong is any numbness" in person.last_text
+    # Like a tap: the same card moves on to the next question (no second card).
+    card = person.message(first_card.id)
+    assert "How strong is any numbness" in card.text and "Pain: 7/10" in card.text
+    assert card.labels[:2] == ["0", "1"]
+    assert len(person.messages) == count
     await person.send("eleven")
     assert person.last_text == (
         "Please send a whole number from 0 to 10, or tap one of the buttons."
