@@ -32,10 +32,10 @@ async def morning(bot: BotHarness, day: date) -> tuple[DispatchReport, list[Sent
     return report, bot.server.messages(USER)[before:]
 
 
-
 def sent_text(sent: list[SentMessage]) -> str:
     """What a morning's messages say, together (the day's heading comes first)."""
     return "\n".join(m.text for m in sent)
+
 
 def photos(messages: list[SentMessage]) -> list[SentMessage]:
     return [m for m in messages if m.kind == "photo"]
