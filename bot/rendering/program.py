@@ -75,7 +75,7 @@ def exercise_line(exercise_id: int, texts: Texts) -> str:
 
 
 def _left_out(excluded: Sequence[Exclusion], texts: Texts) -> str:
-    lines = [texts.t("routine.left_out")]
+    lines = [texts.plural("routine.left_out", len(excluded))]
     for exclusion in excluded:
         lines.append(
             texts.t(
