@@ -620,6 +620,9 @@ def _replies(plan: _Plan) -> list[Reply]:
 async def _send(bot: TelegramBot, services: Services, plan: _Plan, now: datetime) -> None:
     replies = _replies(plan) if plan.sends else []
     try:
+        if plan.sends_weekly:
+            # The week's look back first: the day's buttons stay on the last message.
+            await _send_weekly(bot, services, plan, now)
         for reply in replies:
             if reply.pictures:
                 delivered = await deliver(
@@ -635,8 +638,6 @@ async def _send(bot: TelegramBot, services: Services, plan: _Plan, now: datetime
             else:
                 plan.message_id = await send_lean(bot, plan.person.chat_id, reply)
                 plan.messages += 1
-        if plan.sends_weekly:
-            await _send_weekly(bot, services, plan, now)
     except ChatGone:
         plan.gone = True
     except TelegramError as exc:
