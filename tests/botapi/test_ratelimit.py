@@ -701,6 +701,25 @@ async def test_concurrent_429s_warn_once_per_hold(caplog: pytest.LogCaptureFixtu
 
 
 @on_virtual_time
+async def test_a_send_queued_for_its_slot_when_a_429_is_read_waits_the_hold_out() -> None:
+    time = FakeTime(auto=False)
+    release = asyncio.Event()
+    api = FakeApi(flood(5), time=time, hold=release)
+    rl = limiter(time, overall_per_second=1.0)
+
+    tasks = [spawn(rl, api, 1), spawn(rl, api, 2)]
+    await settle()
+    await time.advance(0.5)  # chat 1's send is in flight; chat 2's queues for the 1.0 slot
+    release.set()
+    await settle()
+    assert rl.paused_until == pytest.approx(5.6)
+    await time.advance(10)
+
+    await asyncio.gather(*tasks)
+    assert api.sends() == [(1, 0.0), (1, 5.6), (2, 6.6)]
+
+
+@on_virtual_time
 async def test_429_holds_others_even_when_that_request_gives_up() -> None:
     time = FakeTime(auto=False)
     api = FakeApi(flood(5), time=time)
