@@ -468,6 +468,10 @@ async def wait_button(server: BotApiServer, user_id: int, label: str) -> SentMes
     return found[-1]
 
 
+# What each person sends while onboarding: /start, four taps, four ratings and a reminder time.
+UPDATES_EACH = 10
+
+
 async def onboard_in_a_burst(server: BotApiServer, person: Person) -> None:
     """Tap through consent, duration, screening and side, then type four ratings and a reminder
     time all at once, without waiting for the replies in between."""
@@ -549,7 +553,7 @@ async def test_two_processes_behind_a_load_balancer(tmp_path: Path, postgres_url
             await server.settle(quiet=0.1, timeout=WAIT)
             # Both processes took updates (round robin); Telegram had each confirmed once.
             assert all(n > 0 for n in proxy.forwarded.values()), proxy.forwarded
-            assert server.last_update_id == FIRST_UPDATE_ID + len(crowd) * 9 - 1
+            assert server.last_update_id == FIRST_UPDATE_ID + len(crowd) * UPDATES_EACH - 1
             accepted = [uid for uid, status in server.webhook_deliveries if status == 200]
             assert sorted(accepted) == list(range(FIRST_UPDATE_ID, server.last_update_id + 1))
             async with sessions() as db:
@@ -580,7 +584,7 @@ async def check_onboarded_once_in_order(
     # Every update applied once: one row per person, one baseline each, every update done.
     assert sorted(patients) == [p.user_id for p in crowd]
     assert sorted(uid for _, uid in baselines) == [p.user_id for p in crowd]
-    assert states == {InboxState.DONE: len(crowd) * 9}
+    assert states == {InboxState.DONE: len(crowd) * UPDATES_EACH}
     by_user = {uid: report for report, uid in baselines}
     for person in crowd:
         row, report = patients[person.user_id], by_user[person.user_id]
