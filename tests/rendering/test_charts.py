@@ -13,7 +13,15 @@ import pytest
 from PIL import Image
 
 from bot.content import Catalogue, Content, load_content
-from bot.domain.progress import CheckInPoint, ExerciseMark, Progress, SafetyMark, chart_series
+from bot.domain.progress import (
+    CheckInPoint,
+    ExerciseMark,
+    ProgramDay,
+    Progress,
+    SafetyMark,
+    Screening,
+    chart_series,
+)
 from bot.rendering import charts, report
 from bot.rendering.charts import (
     CAPTION_LIMIT,
@@ -45,7 +53,7 @@ RATINGS = [
     (2, 0, 1, 1), (1, 0, 0, 1), (2, 0, 0, 1), (1, 0, 0, 1), (1, 0, 0, 1), (1, 0, 0, 1),
     (1, 0, 0, 1), (1, 0, 0, 1), (1, 0, 0, 1), (1, 0, 0, 1), (1, 0, 0, 1), (1, 0, 0, 1),
 ]  # fmt: skip
-SKIPPED = frozenset({10, 19})
+SKIPPED = frozenset({10, 19, 30, 31})  # 30 and 31: two days in a row
 STOPPED = frozenset({4})
 
 
@@ -63,12 +71,17 @@ def sample_progress(weeks: int = 4, *, language: str = "en") -> Progress:
     days = weeks * 7
     baseline = CheckInPoint(_at(START, 8, 15), START, "baseline", 6, 3, 4, 4, None, None)
     check_ins: list[CheckInPoint] = []
+    program_days: list[ProgramDay] = []
     program_day = 0
     for offset in range(days):
         local = START + timedelta(days=offset)
-        if offset in SKIPPED:
-            continue
         program_day += 1
+        if offset in SKIPPED:
+            program_days.append(ProgramDay(local, program_day, "skipped"))
+            continue
+        program_days.append(
+            ProgramDay(local, program_day, "stopped" if offset in STOPPED else "done")
+        )
         outcome = "stopped" if offset in STOPPED else "done"
         pain, numbness, tingling, extent = RATINGS[offset % len(RATINGS)]
         at = _at(local, 9, 30)
@@ -92,6 +105,11 @@ def sample_progress(weeks: int = 4, *, language: str = "en") -> Progress:
         ExerciseMark(START + timedelta(days=4), 4, "left_out", "worse_after_adding"),
         ExerciseMark(START + timedelta(days=6), 5, "added"),
     )
+    late = (
+        (SafetyMark(START + timedelta(days=52), "review", ("worse_for_days",)),)
+        if weeks >= 8
+        else ()
+    )
     safety = (
         SafetyMark(START + timedelta(days=4), "stop_exercise", ("worse_new_exercise",)),
         SafetyMark(START + timedelta(days=13), "watch", ("small_rise",)),
@@ -101,7 +119,10 @@ def sample_progress(weeks: int = 4, *, language: str = "en") -> Progress:
             ("soon_signal",),
             released_on=START + timedelta(days=16),
         ),
+        *late,
     )
+    skipped = sum(1 for offset in SKIPPED if offset < days)
+    stopped = sum(1 for offset in STOPPED if offset < days)
     return Progress(
         language=language,
         time_zone=ZONE,
@@ -113,12 +134,14 @@ def sample_progress(weeks: int = 4, *, language: str = "en") -> Progress:
         marks=marks,
         safety=safety,
         routines_sent=days,
-        routines_done=days - len(SKIPPED) - len(STOPPED),
-        routines_stopped=len(STOPPED),
-        routines_skipped=len(SKIPPED),
+        routines_done=days - skipped - stopped,
+        routines_stopped=stopped,
+        routines_skipped=skipped,
         exercises_in_routine=(1, 2, 3, 5),
         exercises_left_out=((4, "worse_after_adding"),),
         symptom_side="left",
+        days=tuple(program_days),
+        screening=Screening(START, ()),
     )
 
 
