@@ -372,11 +372,11 @@ def _draw_marks(
     # One line a day with a mark; an exercise left out wins over the advice that left it out,
     # advice over an addition (drawn light: additions are many and come early).
     lines = {series.x_of(mark.local_date) + 0.5: "added" for mark in series.marks}
-    for mark in series.safety:
-        lines[series.x_of(mark.local_date) + 0.5] = "safety"
-    for mark in series.marks:
-        if mark.change == "left_out":
-            lines[series.x_of(mark.local_date) + 0.5] = "left_out"
+    for advice in series.safety:
+        lines[series.x_of(advice.local_date) + 0.5] = "safety"
+    for change in series.marks:
+        if change.change == "left_out":
+            lines[series.x_of(change.local_date) + 0.5] = "left_out"
     for x, kind in lines.items():
         if kind == "left_out":
             colour, dashes = LEFT_OUT_COLOUR, (0, (2, 3))

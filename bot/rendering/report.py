@@ -19,6 +19,7 @@ from pathlib import Path
 
 import matplotlib
 from babel.lists import format_list
+from babel.numbers import format_decimal
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 
@@ -588,10 +589,13 @@ def _notables(
         page.row(cells, columns, x=x, fill=ZEBRA if index % 2 else None, bold=bold)
 
 
-def _number(value: float | None) -> str:
+def _number(value: float | None, language: str) -> str:
+    """A median or an average: whole numbers plain, others to one decimal ("3.5" / "3,5")."""
     if value is None:
         return "–"
-    return str(int(value)) if value == int(value) else f"{value:.1f}"
+    if value == int(value):
+        return str(int(value))
+    return format_decimal(round(value, 1), format="0.0", locale=babel_locale(language))
 
 
 def _weeks(page: _Pdf, progress: Progress, cat: Catalogue, flow: _Flow) -> None:
@@ -628,13 +632,13 @@ def _weeks(page: _Pdf, progress: Progress, cat: Catalogue, flow: _Flow) -> None:
             str(row.done),
             str(row.skipped),
             str(row.stopped),
-            _number(row.pain),
-            _number(row.numbness),
-            _number(row.tingling),
+            _number(row.pain, language),
+            _number(row.numbness, language),
+            _number(row.tingling, language),
             "–" if row.furthest is None else _extent_name(cat, row.furthest),
         ]
         if function:
-            cells.append(_number(None if row.function is None else round(row.function, 1)))
+            cells.append(_number(row.function, language))
         if page.y + page.row_height(cells, columns) > flow.limit:
             flow.new_page(heading, header, columns)
         page.row(cells, columns, fill=ZEBRA if index % 2 else None)

@@ -27,6 +27,7 @@ from bot.rendering.charts import (
     CAPTION_LIMIT,
     HEIGHT_PX,
     LABEL_GAP_PX,
+    WEEKLY_LIMIT,
     WIDTH_PX,
     format_day,
     has_enough_for_chart,
@@ -36,6 +37,7 @@ from bot.rendering.charts import (
     render_not_enough,
     render_weekly,
 )
+from bot.rendering.i18n import texts_for
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MESSAGE_LIMIT = 4096
@@ -427,29 +429,109 @@ def test_weekly_look_back_counts_this_weeks_routines_and_says_the_trend(
     text = render_weekly(progress, content, progress.today)
     lines = text.split("\n")
     assert lines[0] == "<b>Your week: 23 March to 29 March</b>"
-    assert lines[1] == "Routines done this week: 7."
+    assert lines[1] == "Routines done: 7 of 7 days."
     assert lines[2] == "This week: pain 3 → 2."
-    assert "Pain 6 → 2 since you started: a meaningful improvement." in lines
+    assert lines[3] == "At the start it was 6: a meaningful improvement."
+    assert "since you started" not in text  # the latest pain (2) is said once, above
     assert lines[-1] == "Keep going as planned, and stop any exercise that hurts."
-    assert message_length(text) <= MESSAGE_LIMIT
+    assert len(text) <= WEEKLY_LIMIT
 
 
-def test_weekly_look_back_of_a_week_with_a_skipped_day(
+def test_weekly_look_back_of_a_week_with_a_skipped_day_and_advice(
     progress: Progress, content: Content
 ) -> None:
-    text = render_weekly(progress, content, START + timedelta(days=13))  # days 7-13, 10 skipped
-    assert "Routines done this week: 6." in text
+    text = render_weekly(progress, content, START + timedelta(days=15))  # days 9-15, 10 skipped
+    assert "Routines done: 6 of 7 days." in text
+    assert (
+        "Advice this week: see a doctor or physiotherapist soon (17 March) and keep an eye on"
+        " a small rise (15 March)." in text.split("\n")
+    )
+    assert len(text) <= WEEKLY_LIMIT
+
+
+def _bad_week(language: str) -> Progress:
+    """The issue's week: one routine done in seven days, pain 6 → 5 this week, 5 at the start,
+    told to see a doctor."""
+    base = sample_progress(2, language=language)
+    monday = START + timedelta(days=7)
+    days = tuple(
+        ProgramDay(monday + timedelta(days=n), 8 + n, "done" if n == 2 else "no_answer")
+        for n in range(7)
+    )
+    start = replace(base.baseline, pain=5) if base.baseline else None
+    check_ins = (
+        CheckInPoint(_at(monday + timedelta(days=2), 9), monday + timedelta(days=2), "session",
+                     6, 3, 4, 4, 10, "done"),
+        CheckInPoint(_at(monday + timedelta(days=5), 9), monday + timedelta(days=5), "adhoc",
+                     5, 3, 4, 4, None, None),
+    )  # fmt: skip
+    safety = (SafetyMark(monday + timedelta(days=5), "soon", ("soon_signal",)),)
+    return replace(base, baseline=start, check_ins=check_ins, days=days, safety=safety, marks=())
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            [
+                "<b>Your week: 9 March to 15 March</b>",
+                "Routines done: 1 of 7 days.",
+                "This week: pain 6 → 5.",
+                "At the start it was 5: no clear change yet.",
+                "Advice this week: see a doctor or physiotherapist soon (14 March).",
+                "Please follow the advice I gave you on 14 March before going on with the"
+                " exercises.",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "<b>Votre semaine\u00a0: du 9 mars au 15 mars</b>",
+                "Séances faites\u00a0: 1 sur 7 jours.",
+                "Cette semaine\u00a0: douleur 6 → 5.",
+                "Au départ, elle était à 5\u00a0: pas de changement net pour l’instant.",
+                "Conseil donné cette semaine\u00a0: consulter prochainement un médecin ou un"
+                " kinésithérapeute (14 mars).",
+                "Avant de reprendre les exercices, suivez les conseils que je vous ai donnés le"
+                " 14 mars.",
+            ],
+        ),
+    ],
+)
+def test_weekly_look_back_says_each_figure_once_and_names_the_advice(
+    language: str, expected: list[str]
+) -> None:
+    content = texts_for(language).content
+    text = render_weekly(_bad_week(language), content, START + timedelta(days=13))
+    assert text.split("\n") == expected
+    assert len(text) <= WEEKLY_LIMIT
+    # Each figure once: the week's pain pair is not repeated as a since-the-start pair.
+    assert text.count("6 → 5") == 1 and "5 → 5" not in text
 
 
 def test_weekly_look_back_without_check_ins_says_so_calmly(
     progress: Progress, content: Content
 ) -> None:
     text = render_weekly(progress, content, progress.today + timedelta(days=30))
-    assert "Routines done this week: 0." in text
+    assert "Routines done: 0 of 7 days." in text
     assert "I have no check-in from you this week" in text
-    assert "since you started" not in text
-    empty = replace(progress, baseline=None, check_ins=(), marks=(), safety=())
+    assert "At the start" not in text
+    empty = replace(progress, baseline=None, check_ins=(), marks=(), safety=(), days=())
     assert "I have no check-in from you this week" in render_weekly(empty, content, START)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_longest_weekly_look_back_stays_within_its_limit(language: str) -> None:
+    """Every measure moved, advice of every tier: still at most 600 characters."""
+    base = sample_progress(4, language=language)
+    safety = tuple(
+        SafetyMark(base.today - timedelta(days=n % 7), tier, ())
+        for n, tier in enumerate(("urgent", "soon", "stop_exercise", "review", "watch"))
+    )
+    text = render_weekly(replace(base, safety=safety), texts_for(language).content, base.today)
+    assert len(text) <= WEEKLY_LIMIT
+    assert text.split("\n")[-2].count("(") == 5  # every tier named, in one line
 
 
 # --- The catalogue -------------------------------------------------------------------------------
