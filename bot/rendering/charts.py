@@ -140,6 +140,12 @@ LABEL_GAP_PX = 14  # between two labels in one row
 EDGE_PX = 12  # between a label and the edge of the image
 PANEL_LABEL_PX = 46  # a panel's heading, above it
 EXTENT_LABEL_Y, EXTENT_TOP, EXTENT_BOTTOM = 754, 800, 1196
+# With PSFS ratings (issue 23, point 1) the leg panel gives up its lower part to a small panel.
+# The ratings panel gives up FUNCTION_SHIFT_PX, so the leg panel keeps its height.
+FUNCTION_SHIFT_PX, FUNCTION_EXTENT_BOTTOM, FUNCTION_TOP = 90, 980, 1060
+FUNCTION_LEGEND_Y, FUNCTION_NOTE_Y = 1262, 1306
+FUNCTION_COLOURS = ("#CC79A7", "#E69F00", "#56B4E9")  # Okabe-Ito, unused by the symptoms
+FUNCTION_MARKERS = ("P", "X", "v")
 RATINGS_GAP_PX = 24  # between the ratings panel and the heading of the next one
 NOTE_Y = 1274
 
@@ -526,6 +532,33 @@ def _plot(ax: Axes, series: ChartSeries, measure: str) -> None:
         )
 
 
+def _draw_function(fig: Figure, ax: Axes, series: ChartSeries, progress: Progress) -> None:
+    """PSFS (issue 23, point 1): each activity's ratings, 0 unable to 10 as before, named in a
+    row under the dates. Ratings come a week apart, so the line joins them."""
+    ax.set_ylim(-0.8, RATING_MAX + 0.8)
+    x = float(LEFT_PX)
+    for index, activity in enumerate(progress.function[: len(FUNCTION_COLOURS)]):
+        style: dict[str, Any] = {
+            "color": FUNCTION_COLOURS[index],
+            "marker": FUNCTION_MARKERS[index],
+            "markersize": 11,
+            "markeredgecolor": "#FFFFFF",
+        }
+        ax.plot(
+            [series.x_of(day) + 0.5 for day, _ in activity.ratings],
+            [value for _, value in activity.ratings],
+            linewidth=3,
+            zorder=3,
+            **style,
+        )
+        y = _y(FUNCTION_LEGEND_Y)
+        fig.add_artist(
+            Line2D([_x(x), _x(x + 40)], [y, y], transform=fig.transFigure, linewidth=3, **style)
+        )
+        fig.text(_x(x + 48), y, activity.label, fontsize=NOTE_SIZE, va="center_baseline")
+        x += 48 + text_width_px(activity.label, NOTE_SIZE) + LEGEND_GAP_PX
+
+
 def _draw_levels(ax: Axes, cat: Catalogue) -> None:
     """One band per level of the furthest point, its name in the band's upper part.
 
@@ -580,7 +613,10 @@ def render_chart(progress: Progress, content: Content) -> bytes:
     ratings_label = LEGEND_Y + max(row for *_, row in legend) * LEGEND_ROW_PX + 36
     strip_top = ratings_label + PANEL_LABEL_PX
     ratings_top = strip_top + strip_height + 8
-    ratings_bottom = EXTENT_LABEL_Y - RATINGS_GAP_PX
+    function = progress.function
+    shift = FUNCTION_SHIFT_PX if function else 0
+    extent_top = EXTENT_TOP - shift
+    ratings_bottom = EXTENT_LABEL_Y - shift - RATINGS_GAP_PX
 
     _heading(
         fig, TITLE_Y, plain_text(cat.text("progress.chart.title")), TITLE_SIZE, fontweight="bold"
@@ -592,7 +628,11 @@ def render_chart(progress: Progress, content: Content) -> bytes:
     )
     _heading(fig, SUBTITLE_Y, plain_text(span), TEXT_SIZE, color=MUTED)
     _draw_legend(fig, legend)
-    for key, y_px in (("ratings", ratings_label), ("extent", EXTENT_TOP - PANEL_LABEL_PX)):
+    headings = [("ratings", ratings_label), ("extent", extent_top - PANEL_LABEL_PX)]
+    extent_bottom = FUNCTION_EXTENT_BOTTOM if function else EXTENT_BOTTOM
+    if function:
+        headings.append(("function", FUNCTION_TOP - PANEL_LABEL_PX))
+    for key, y_px in headings:
         text = plain_text(cat.text(f"progress.chart.{key}"))
         _heading(fig, y_px, text, TEXT_SIZE, fontweight="bold")
 
@@ -604,24 +644,33 @@ def render_chart(progress: Progress, content: Content) -> bytes:
     _style_axes(
         ratings, series.days, ticks, ratings_bottom - ratings_top, rating_ticks, y_grid=True
     )
-    extent = fig.add_axes(_rect(EXTENT_TOP, EXTENT_BOTTOM))
+    extent = fig.add_axes(_rect(extent_top, extent_bottom))
     dates = [format_day(d, cat, language, SHORT_DATE) for d in series.dates[::step]]
     _style_axes(
         extent,
         series.days,
         ticks,
-        EXTENT_BOTTOM - EXTENT_TOP,
+        extent_bottom - extent_top,
         range(EXTENT_MAX + 1),
         y_grid=False,
-        x_labels=dates,
+        x_labels=() if function else dates,
     )
     for measure in MEASURES:
         _plot(ratings, series, measure)
     _draw_levels(extent, cat)
     _plot(extent, series, "extent")
-    _draw_marks(fig, (ratings, extent), series, labels, strip_top)
+    panels = [ratings, extent]
+    if function:
+        panel = fig.add_axes(_rect(FUNCTION_TOP, EXTENT_BOTTOM))
+        _style_axes(
+            panel, series.days, ticks, EXTENT_BOTTOM - FUNCTION_TOP, (0, 5, 10), y_grid=True,
+            x_labels=dates,
+        )  # fmt: skip
+        _draw_function(fig, panel, series, progress)
+        panels.append(panel)
+    _draw_marks(fig, panels, series, labels, strip_top)
     note = plain_text(cat.text("progress.chart.marks_note"))
-    _heading(fig, NOTE_Y, note, NOTE_SIZE, color=MUTED)
+    _heading(fig, FUNCTION_NOTE_Y if function else NOTE_Y, note, NOTE_SIZE, color=MUTED)
     return _png(canvas)
 
 
@@ -818,6 +867,7 @@ REQUIRED_KEYS: tuple[str, ...] = (
             "added",
             "left_out",
             "marks_note",
+            "function",
         )
     ),
     *(f"progress.chart.tier.{tier}" for tier in TIER_BOX),

@@ -9,13 +9,16 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
+from matplotlib.figure import Figure
 from PIL import Image
 
 from bot.content import Catalogue, Content, load_content
 from bot.domain.progress import (
     CheckInPoint,
     ExerciseMark,
+    FunctionSeries,
     ProgramDay,
     Progress,
     SafetyMark,
@@ -564,3 +567,34 @@ def test_chart_words_follow_the_catalogue(progress: Progress, content: Content) 
     longer = Content("fr", content.exercises, Catalogue("fr", texts))
     image = _image(render_chart(replace(progress, language="fr"), longer))
     assert image.size == (WIDTH_PX, HEIGHT_PX)
+
+
+# --- Gaps and PSFS -------------------------------------------------------------------------------
+
+
+def test_a_skipped_day_is_a_gap_in_the_drawn_line(progress: Progress) -> None:
+    """The lines the chart draws for pain never join across a day without ratings."""
+    series = chart_series(progress)
+    fig = Figure()
+    ax = fig.add_axes((0, 0, 1, 1))
+    charts._plot(ax, series, "pain")
+    skipped = {series.x_of(START + timedelta(days=offset)) + 0.5 for offset in (10, 19)}
+    lines = [
+        [float(x) for x in np.asarray(line.get_xdata(), dtype=float)]
+        for line in ax.lines
+        if line.get_linestyle() == "-"
+    ]
+    assert len(lines) == 3  # days 0-9, 11-18, 20-27
+    for xs in lines:
+        assert not any(min(xs) < x < max(xs) for x in skipped)
+        assert all(b - a <= 1.5 for a, b in itertools.pairwise(xs))  # consecutive days only
+    ticks = {n + 0.5 for n in range(series.days)}
+    assert {x for xs in lines for x in xs if x in ticks}  # single check-ins sit on their tick
+
+
+def test_psfs_panel_is_drawn_only_with_ratings(progress: Progress, content: Content) -> None:
+    plain = render_chart(progress, content)
+    function = (FunctionSeries("Sitting 30 minutes", ((START, 3), (START + timedelta(days=7), 5))),)
+    rated = render_chart(replace(progress, function=function), content)
+    assert rated != plain
+    assert Image.open(io.BytesIO(rated)).size == (WIDTH_PX, HEIGHT_PX)
