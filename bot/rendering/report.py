@@ -500,8 +500,8 @@ def _notable_cells(notable: Notable, progress: Progress, content: Content) -> tu
         )
         return when, what, plain_text(detail)
     event = Event(notable.local_date, "advice", notable.tier, notable.what, notable.exercise)
-    if notable.kind == "released":
-        return when, what, plain_text(_advice_title(event, content))
+    if notable.kind == "released":  # the hold's level names which advice it ends
+        return when, what, plain_text(cat.text(f"report.tier.{notable.tier}"))
     key = f"stop_signals.{notable.what}.short"
     return when, what, plain_text(cat.text(key) if cat.has(key) else notable.what)
 

@@ -133,7 +133,7 @@ def test_report_lists_every_notable_day_with_its_date(
     assert "8 Mar Exercise added 5. Buttock stretch (piriformis)" in text
     assert "15 Mar Watch Carry on as planned, and keep an eye" in text
     assert "17 Mar See a professional" in text
-    assert "18 Mar Hold lifted Please see a doctor" in text
+    assert "18 Mar Hold lifted See a professional soon" in text
 
 
 def test_report_names_the_screening_at_the_start(progress: Progress, content: Content) -> None:
