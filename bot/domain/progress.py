@@ -9,12 +9,12 @@ safety engine's (clinical.md §4, bot/domain/safety.py), measured against the ba
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from statistics import median
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
 
 from bot.domain.program import EXERCISE_ORDER, ExclusionReason
 from bot.domain.safety import (
@@ -40,8 +40,6 @@ CHART_MEASURES: tuple[str, ...] = (*MEASURES, EXTENT)  # pain, numbness, tinglin
 WEEK_DAYS = 7
 # A chart spans at least a week, so two check-ins on one day do not fill the whole width.
 MIN_CHART_DAYS = 7
-# Where a check-in sits within its day when its time does not match its local date.
-MIDDAY = 0.5
 
 
 # --- Inputs (built by the database side) ---------------------------------------------------------
@@ -122,6 +120,37 @@ class SafetyMark:
 
 
 @dataclass(frozen=True)
+class ProgramDay:
+    """One program day: the routine sent on that local date and what became of it."""
+
+    local_date: date
+    day: int  # program day number
+    outcome: str | None  # ROUTINE_OUTCOMES, or None (sent today, not answered yet)
+
+    def __post_init__(self) -> None:
+        if self.outcome is not None and self.outcome not in ROUTINE_OUTCOMES:
+            raise ValueError(f"unknown routine outcome {self.outcome!r}")
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The warning-sign questions at the start: which signs were ticked, and the advice given."""
+
+    local_date: date
+    signals: tuple[str, ...]  # stop-signal ids ticked; empty: none
+    tier: str | None = None  # the verdict's tier when advice was given; None: none needed
+
+
+# PSFS (issue 23, point 1): filled by the function-rating work; the views draw it when present.
+@dataclass(frozen=True)
+class FunctionSeries:
+    """One everyday activity the person rates 0 (unable) to 10 (as before), with its dates."""
+
+    label: str
+    ratings: tuple[tuple[date, int], ...]  # oldest first
+
+
+@dataclass(frozen=True)
 class Progress:
     """Everything the progress views show about one person, as of ``today``."""
 
@@ -141,6 +170,10 @@ class Progress:
     exercises_in_routine: tuple[int, ...]  # today's routine
     exercises_left_out: tuple[tuple[int, str], ...]  # (exercise id, reason)
     symptom_side: str | None = None  # "left" | "right" | None (not said yet)
+    # Every routine sent, one per program day, oldest first: skipped and unanswered days too.
+    days: tuple[ProgramDay, ...] = ()
+    screening: Screening | None = None
+    function: tuple[FunctionSeries, ...] = ()  # PSFS activities (empty: none named)
 
     def __post_init__(self) -> None:
         if self.symptom_duration is not None and self.symptom_duration not in SYMPTOM_DURATIONS:
@@ -317,14 +350,19 @@ def week(progress: Progress, until: date) -> Progress:
         return first <= day <= last
 
     check_ins = tuple(c for c in progress.check_ins if inside(c.local_date))
-    outcomes: dict[tuple[date, int | None], str] = {}
-    for check_in in check_ins:
-        if check_in.routine_outcome is not None:
-            outcomes[(check_in.local_date, check_in.day)] = check_in.routine_outcome
-    tally = list(outcomes.values())
+    days = tuple(d for d in progress.days if inside(d.local_date))
+    if progress.days:
+        tally = [d.outcome or "no_answer" for d in days if d.outcome != "rest"]
+    else:
+        outcomes: dict[tuple[date, int | None], str] = {}
+        for check_in in check_ins:
+            if check_in.routine_outcome is not None:
+                outcomes[(check_in.local_date, check_in.day)] = check_in.routine_outcome
+        tally = list(outcomes.values())
     return replace(
         progress,
         check_ins=check_ins,
+        days=days,
         marks=tuple(m for m in progress.marks if inside(m.local_date)),
         safety=tuple(s for s in progress.safety if inside(s.local_date)),
         routines_sent=len(tally),
@@ -369,21 +407,27 @@ class ChartSeries:
         return tuple(self.first + timedelta(days=n) for n in range(self.days))
 
 
-def _time_of_day(point: CheckInPoint, zone: ZoneInfo) -> float:
-    """The fraction of its local day at which a check-in was made."""
-    local = point.at.astimezone(zone)
-    if local.date() != point.local_date:
-        return MIDDAY  # inconsistent inputs: keep the point on its stated date
-    seconds = local.hour * 3600 + local.minute * 60 + local.second
-    return seconds / 86400
+def _placed(points: Sequence[CheckInPoint], first: date) -> list[float]:
+    """Each point's x: the middle of its date, or spread evenly across the date, in time order,
+    when there are several that day, so a point sits on its date's tick."""
+    per_day: dict[date, list[int]] = {}
+    for index, point in enumerate(points):
+        per_day.setdefault(point.local_date, []).append(index)
+    xs = [0.0] * len(points)
+    for day, indexes in per_day.items():
+        ordered = sorted(indexes, key=lambda i: points[i].at)
+        for rank, index in enumerate(ordered):
+            offset = 0.5 if len(ordered) == 1 else 0.2 + 0.6 * rank / (len(ordered) - 1)
+            xs[index] = (day - first).days + offset
+    return xs
 
 
 def chart_series(progress: Progress) -> ChartSeries:
     """The points per measure, the baseline references and the marks, on one time axis.
 
     The axis runs from the earliest date known (baseline, program start, any check-in or mark)
-    to the later of today and the latest date, and spans at least ``MIN_CHART_DAYS``. Each
-    check-in sits at its local time of day, so two on one day are drawn apart.
+    to the later of today and the latest date, and spans at least ``MIN_CHART_DAYS``. A check-in
+    sits in the middle of its date (several on one date spread across it, in time order).
     """
     points = progress.points
     dates = [p.local_date for p in points]
@@ -393,8 +437,7 @@ def chart_series(progress: Progress) -> ChartSeries:
     first = min(dates, default=progress.today)
     last = max([*dates, progress.today])
     last = max(last, first + timedelta(days=MIN_CHART_DAYS - 1))
-    zone = ZoneInfo(progress.time_zone)
-    placed = [(p, (p.local_date - first).days + _time_of_day(p, zone)) for p in points]
+    placed = list(zip(points, _placed(points, first), strict=True))
     series = {
         m: tuple(SeriesPoint(p.local_date, x, p.value(m), p.kind) for p, x in placed)
         for m in CHART_MEASURES
@@ -411,44 +454,16 @@ def chart_series(progress: Progress) -> ChartSeries:
     )
 
 
-# --- The report's table --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReportRows:
-    """The check-in rows that fit, oldest first: the baseline, then the most recent check-ins.
-
-    ``not_shown`` rows were left out between the baseline and the first recent row; when it is
-    not zero, one of the ``max_rows`` was kept free for the line that says so.
-    """
-
-    rows: tuple[CheckInPoint, ...]
-    not_shown: int
-
-    @property
-    def gap_after(self) -> int:
-        """How many rows come before the gap (the baseline, if it is kept)."""
-        if not self.not_shown or not self.rows or self.rows[0].kind != "baseline":
-            return 0
-        return 1
-
-
-def report_rows(progress: Progress, max_rows: int) -> ReportRows:
-    """The table rows that fit in ``max_rows`` lines, the gap's own line included.
-
-    The baseline stays (it is the reference every change is measured from) as long as at least
-    one recent check-in fits beside it; the earliest check-ins after it are the ones left out.
-    """
-    points = progress.points
-    if len(points) <= max_rows:
-        return ReportRows(points, 0)
-    room = max(0, max_rows - 1)  # one line says how many are not shown
-    keep_baseline = progress.baseline is not None and room >= 2
-    head = points[:1] if keep_baseline else ()
-    recent = room - len(head)
-    tail = points[len(points) - recent :] if recent > 0 else ()
-    rows = (*head, *tail)
-    return ReportRows(rows, len(points) - len(rows))
+def runs(points: Sequence[SeriesPoint]) -> tuple[tuple[SeriesPoint, ...], ...]:
+    """The stretches a line joins: it breaks wherever a whole day without ratings lies between
+    two points (a skipped or unanswered day is a gap, not a joined line)."""
+    result: list[list[SeriesPoint]] = []
+    for point in points:
+        if result and (point.local_date - result[-1][-1].local_date).days <= 1:
+            result[-1].append(point)
+        else:
+            result.append([point])
+    return tuple(tuple(run) for run in result)
 
 
 # --- Warning signs and advice, in date order -----------------------------------------------------
@@ -505,3 +520,162 @@ def events(progress: Progress) -> tuple[Event, ...]:
         exercise = _left_out_by(mark, progress.marks)
         found.append(Event(mark.local_date, "advice", mark.tier, lead, exercise, mark.released_on))
     return tuple(sorted(found, key=lambda e: (e.local_date, _EVENT_ORDER[e.kind])))
+
+
+# --- The report: program weeks and notable days ---------------------------------------------------
+
+MISSED = frozenset({"skipped", "no_answer"})
+MIN_SKIPPED_RUN = 2  # days in a row without a routine done that the report names
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """One program week of the report's table (week 1 starts on the program's first day)."""
+
+    number: int
+    first: date
+    last: date  # inclusive; the last week ends today
+    done: int
+    stopped: int
+    skipped: int  # skipped or not answered
+    pain: float | None  # medians of the week's check-ins; None without any
+    numbness: float | None
+    tingling: float | None
+    furthest: int | None  # the furthest point reached (the highest level) that week
+    function: float | None = None  # PSFS: the average of each activity's latest rating that week
+
+
+def _median(values: Sequence[int]) -> float | None:
+    return float(median(values)) if values else None
+
+
+def week_rows(progress: Progress) -> tuple[WeekRow, ...]:
+    """Every program week from the first day to today, none left out, oldest first.
+
+    The weeks start on ``program_start`` (or the first date known); check-ins before it count in
+    week 1, the baseline in none (it is the reference, shown apart). Without ``days`` the routine
+    counts come from the check-ins' outcomes.
+    """
+    known = [c.local_date for c in progress.check_ins] + [d.local_date for d in progress.days]
+    start = progress.program_start or min(known, default=None)
+    if start is None:
+        return ()
+    end = max([progress.today, *known])
+    count = (end - start).days // WEEK_DAYS + 1
+
+    def number(day: date) -> int:
+        return max(0, (day - start).days) // WEEK_DAYS
+
+    outcomes: list[dict[tuple[date, int | None], str]] = [{} for _ in range(count)]
+    if progress.days:
+        for program_day in progress.days:
+            outcome = program_day.outcome or "no_answer"
+            outcomes[number(program_day.local_date)][(program_day.local_date, None)] = outcome
+    else:
+        for check_in in progress.check_ins:
+            if check_in.routine_outcome is not None:
+                key = (check_in.local_date, check_in.day)
+                outcomes[number(check_in.local_date)][key] = check_in.routine_outcome
+    ratings: list[list[CheckInPoint]] = [[] for _ in range(count)]
+    for check_in in progress.check_ins:
+        ratings[number(check_in.local_date)].append(check_in)
+    rows = []
+    for index in range(count):
+        first = start + timedelta(days=index * WEEK_DAYS)
+        last = min(first + timedelta(days=WEEK_DAYS - 1), end)
+        tally = list(outcomes[index].values())
+        points = ratings[index]
+        latest = [
+            [value for day, value in series.ratings if day <= last] for series in progress.function
+        ]
+        scores = [values[-1] for values in latest if values]
+        rows.append(
+            WeekRow(
+                number=index + 1,
+                first=first,
+                last=last,
+                done=tally.count("done"),
+                stopped=tally.count("stopped"),
+                skipped=sum(1 for outcome in tally if outcome in MISSED),
+                pain=_median([p.pain for p in points]),
+                numbness=_median([p.numbness for p in points]),
+                tingling=_median([p.tingling for p in points]),
+                furthest=max((p.extent for p in points), default=None),
+                function=sum(scores) / len(scores) if scores else None,
+            )
+        )
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
+class SkippedRun:
+    first: date
+    last: date
+    count: int
+
+
+def skipped_runs(
+    days: Sequence[ProgramDay], minimum: int = MIN_SKIPPED_RUN
+) -> tuple[SkippedRun, ...]:
+    """Runs of ``minimum`` or more consecutive dates whose routine was skipped or not answered."""
+    found: list[SkippedRun] = []
+    run: list[ProgramDay] = []
+
+    def close() -> None:
+        if len(run) >= minimum:
+            found.append(SkippedRun(run[0].local_date, run[-1].local_date, len(run)))
+
+    for program_day in sorted(days, key=lambda d: d.local_date):
+        missed = (program_day.outcome or "no_answer") in MISSED
+        follows = bool(run) and (program_day.local_date - run[-1].local_date).days == 1
+        if missed and follows:
+            run.append(program_day)
+            continue
+        close()
+        run = [program_day] if missed else []
+    close()
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class Notable:
+    """One notable day of the report, in date order."""
+
+    local_date: date
+    kind: str  # "added" | "left_out" | "signal" | "advice" | "released" | "skipped"
+    exercise: int | None = None  # added or left out; or the exercise an advice left out
+    reason: str | None = None  # why an exercise was left out (ExclusionReason value)
+    tier: str | None = None  # a signal's or an advice's tier, or the released hold's
+    what: str = ""  # the stop-signal id or the advice's lead rule id
+    until: date | None = None  # the last day of a skipped run
+    count: int = 0  # the days of a skipped run
+
+
+_NOTABLE_ORDER = {"skipped": 0, "added": 1, "signal": 2, "advice": 3, "left_out": 4, "released": 5}
+
+
+def notable_days(progress: Progress) -> tuple[Notable, ...]:
+    """Every exercise added or left out, stop signal, advice, release and run of skipped days.
+
+    Nothing is grouped or dropped here: the report decides how to fit them and says what it
+    could not show.
+    """
+    found = [
+        Notable(m.local_date, m.change, exercise=m.exercise, reason=m.reason)
+        for m in progress.marks
+    ]
+    for event in events(progress):
+        found.append(
+            Notable(
+                event.local_date,
+                event.kind,
+                exercise=event.exercise,
+                tier=event.tier,
+                what=event.what,
+            )
+        )
+        if event.released_on is not None:
+            found.append(Notable(event.released_on, "released", tier=event.tier, what=event.what))
+    for run in skipped_runs(progress.days):
+        found.append(Notable(run.first, "skipped", until=run.last, count=run.count))
+    return tuple(sorted(found, key=lambda n: (n.local_date, _NOTABLE_ORDER[n.kind])))

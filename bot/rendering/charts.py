@@ -20,6 +20,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
+from babel.lists import format_list
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -37,6 +38,7 @@ from bot.domain.progress import (
     Status,
     Trend,
     chart_series,
+    runs,
     trend,
     week,
     week_dates,
@@ -112,7 +114,7 @@ TEXT_SIZE = 23
 LEGEND_SIZE = 22
 TICK_SIZE = 22
 LEVEL_SIZE = 16
-LEVEL_OFFSET = 0.16  # of a level: the name sits just clear of the markers
+LEVEL_OFFSET = 0.2  # of a level: the name sits just clear of the markers
 MARK_SIZE = 22
 BOX_SIZE = 19
 BOX_PAD_PX = 8  # the rounded box around an advice label, each side
@@ -138,6 +140,12 @@ LABEL_GAP_PX = 14  # between two labels in one row
 EDGE_PX = 12  # between a label and the edge of the image
 PANEL_LABEL_PX = 46  # a panel's heading, above it
 EXTENT_LABEL_Y, EXTENT_TOP, EXTENT_BOTTOM = 754, 800, 1196
+# With PSFS ratings (issue 23, point 1) the leg panel gives up its lower part to a small panel.
+# The ratings panel gives up FUNCTION_SHIFT_PX, so the leg panel keeps its height.
+FUNCTION_SHIFT_PX, FUNCTION_EXTENT_BOTTOM, FUNCTION_TOP = 90, 980, 1060
+FUNCTION_LEGEND_Y, FUNCTION_NOTE_Y = 1262, 1306
+FUNCTION_COLOURS = ("#CC79A7", "#E69F00", "#56B4E9")  # Okabe-Ito, unused by the symptoms
+FUNCTION_MARKERS = ("P", "X", "v")
 RATINGS_GAP_PX = 24  # between the ratings panel and the heading of the next one
 NOTE_Y = 1274
 
@@ -195,6 +203,7 @@ class _Label:
     kind: str  # "added" | "left_out" | "safety"
     tier: str = ""
     middle_px: float = 0.0  # below the top of the rows of marks
+    days: tuple[float, ...] = ()  # the x of each day it stands for: a leader line goes to each
 
 
 def _stack(spans: Sequence[tuple[float, float]], *, crowd: bool = False) -> list[int] | None:
@@ -225,11 +234,12 @@ def _severity(label: _Label) -> int:
 
 def _merge(cluster: Sequence[_Label]) -> _Label:
     """One label for labels too close to show apart: the most severe advice, or every change."""
+    days = tuple(day for label in cluster for day in label.days)
     if cluster[0].kind == "safety":
-        return min(cluster, key=_severity)
+        return replace(min(cluster, key=_severity), days=days)
     text = " ".join(label.text for label in cluster)
     kind = "left_out" if all(label.kind == "left_out" for label in cluster) else "added"
-    return _Label((cluster[0].x + cluster[-1].x) / 2, text, kind)
+    return _Label((cluster[0].x + cluster[-1].x) / 2, text, kind, days=days)
 
 
 def _mark_labels(series: ChartSeries, cat: Catalogue) -> tuple[list[_Label], float]:
@@ -246,6 +256,7 @@ def _mark_labels(series: ChartSeries, cat: Catalogue) -> tuple[list[_Label], flo
             series.x_of(mark.local_date) + 0.5,
             plain_text(cat.text(f"progress.chart.{mark.change}", number=mark.exercise)),
             mark.change,
+            days=(series.x_of(mark.local_date) + 0.5,),
         )
         for mark in series.marks
     ]
@@ -255,6 +266,7 @@ def _mark_labels(series: ChartSeries, cat: Catalogue) -> tuple[list[_Label], flo
             plain_text(cat.text(f"progress.chart.tier.{mark.tier}")),
             "safety",
             mark.tier,
+            days=(series.x_of(mark.local_date) + 0.5,),
         )
         for mark in series.safety
     ]
@@ -312,12 +324,29 @@ def _draw_marks(
 ) -> None:
     """Exercise changes ("+2", "−4") and advice (a labelled box) over their day.
 
-    A dotted line runs down through both panels for each exercise left out and each piece of
-    advice; additions are many and come early, and a line each would clutter the start.
+    A dotted line runs down through both panels on each day with a mark, and a thin leader
+    joins each label to its day's line (a label moved to stay on the image, or standing for
+    neighbours merged into one, still points at each of its days).
     """
     on_days = blended_transform_factory(panels[0].transData, fig.transFigure)
+    panel_top = panels[0].get_position().y1
     for label in labels:
         y = _y(strip_top + label.middle_px)
+        # A leader from the label down to its own day's line, so no label floats on its own.
+        half = (BOX_LANE_PX if label.kind == "safety" else LANE_PX) / 2
+        below = _y(strip_top + label.middle_px + half - 4)
+        colour = LEFT_OUT_COLOUR if label.kind == "left_out" else "#000000"
+        for day in label.days:
+            fig.add_artist(
+                Line2D(
+                    [label.x, label.x, day],
+                    [below, below - 0.004, panel_top],
+                    transform=on_days,
+                    color=colour,
+                    linewidth=1.5,
+                    alpha=0.8,
+                )
+            )
         if label.kind == "safety":
             fill, ink = TIER_BOX[label.tier]
             box = {"boxstyle": "round,pad=0.25", "facecolor": fill, "edgecolor": "#000000"}
@@ -343,17 +372,24 @@ def _draw_marks(
                 fontsize=MARK_SIZE,
                 fontweight="bold",
                 color=LEFT_OUT_COLOUR if label.kind == "left_out" else ADDED_COLOUR,
+                # White behind the label: a leader from a higher row passes under it.
+                bbox={"boxstyle": "square,pad=0.1", "facecolor": "#FFFFFF", "edgecolor": "none"},
             )
-    # One line a day; an exercise left out wins over the advice that left it out.
-    lines = {series.x_of(mark.local_date) + 0.5: "safety" for mark in series.safety}
-    for mark in series.marks:
-        if mark.change == "left_out":
-            lines[series.x_of(mark.local_date) + 0.5] = "left_out"
+    # One line a day with a mark; an exercise left out wins over the advice that left it out,
+    # advice over an addition (drawn light: additions are many and come early).
+    lines = {series.x_of(mark.local_date) + 0.5: "added" for mark in series.marks}
+    for advice in series.safety:
+        lines[series.x_of(advice.local_date) + 0.5] = "safety"
+    for change in series.marks:
+        if change.change == "left_out":
+            lines[series.x_of(change.local_date) + 0.5] = "left_out"
     for x, kind in lines.items():
         if kind == "left_out":
             colour, dashes = LEFT_OUT_COLOUR, (0, (2, 3))
-        else:
+        elif kind == "safety":
             colour, dashes = "#000000", (0, (1, 2))
+        else:
+            colour, dashes = "#999999", (0, (1, 3))
         for ax in panels:
             ax.axvline(x, color=colour, linewidth=2, linestyle=dashes, zorder=1)
 
@@ -468,21 +504,23 @@ def _marker_scale(series: ChartSeries) -> float:
 
 
 def _plot(ax: Axes, series: ChartSeries, measure: str) -> None:
-    points = series.points[measure]
-    ax.plot(
-        [p.x for p in points],
-        [p.value for p in points],
-        color=COLOURS[measure],
-        marker=MARKERS[measure],
-        markersize=MARKER_SIZES[measure] * _marker_scale(series),
-        linewidth=LINE_WIDTH,
-        markeredgecolor="#FFFFFF",
-        markeredgewidth=1.5,
-        solid_capstyle="round",
-        solid_joinstyle="round",
-        zorder=3,
-        clip_on=False,
-    )
+    """The measure's points, joined only across consecutive days: a day without ratings (a
+    skipped or unanswered routine) leaves a gap in the line."""
+    for run in runs(series.points[measure]):
+        ax.plot(
+            [p.x for p in run],
+            [p.value for p in run],
+            color=COLOURS[measure],
+            marker=MARKERS[measure],
+            markersize=MARKER_SIZES[measure] * _marker_scale(series),
+            linewidth=LINE_WIDTH,
+            markeredgecolor="#FFFFFF",
+            markeredgewidth=1.5,
+            solid_capstyle="round",
+            solid_joinstyle="round",
+            zorder=3,
+            clip_on=False,
+        )
     if measure in series.baseline:
         ax.axhline(
             series.baseline[measure],
@@ -492,6 +530,33 @@ def _plot(ax: Axes, series: ChartSeries, measure: str) -> None:
             alpha=0.85,
             zorder=2,
         )
+
+
+def _draw_function(fig: Figure, ax: Axes, series: ChartSeries, progress: Progress) -> None:
+    """PSFS (issue 23, point 1): each activity's ratings, 0 unable to 10 as before, named in a
+    row under the dates. Ratings come a week apart, so the line joins them."""
+    ax.set_ylim(-0.8, RATING_MAX + 0.8)
+    x = float(LEFT_PX)
+    for index, activity in enumerate(progress.function[: len(FUNCTION_COLOURS)]):
+        style: dict[str, Any] = {
+            "color": FUNCTION_COLOURS[index],
+            "marker": FUNCTION_MARKERS[index],
+            "markersize": 11,
+            "markeredgecolor": "#FFFFFF",
+        }
+        ax.plot(
+            [series.x_of(day) + 0.5 for day, _ in activity.ratings],
+            [value for _, value in activity.ratings],
+            linewidth=3,
+            zorder=3,
+            **style,
+        )
+        y = _y(FUNCTION_LEGEND_Y)
+        fig.add_artist(
+            Line2D([_x(x), _x(x + 40)], [y, y], transform=fig.transFigure, linewidth=3, **style)
+        )
+        fig.text(_x(x + 48), y, activity.label, fontsize=NOTE_SIZE, va="center_baseline")
+        x += 48 + text_width_px(activity.label, NOTE_SIZE) + LEGEND_GAP_PX
 
 
 def _draw_levels(ax: Axes, cat: Catalogue) -> None:
@@ -515,7 +580,14 @@ def _draw_levels(ax: Axes, cat: Catalogue) -> None:
             fontsize=size,
             color=MUTED,
             va="bottom",
-            zorder=1,
+            # Above the line where it moves between levels, on the band's colour: always legible.
+            zorder=4,
+            bbox={
+                "boxstyle": "square,pad=0.1",
+                "facecolor": BAND_COLOUR if level % 2 else "#FFFFFF",
+                "edgecolor": "none",
+                "alpha": 0.9,
+            },
         )
 
 
@@ -536,9 +608,15 @@ def render_chart(progress: Progress, content: Content) -> bytes:
 
     legend = _legend_entries(cat)
     labels, strip_height = _mark_labels(series, cat)
-    strip_top = LEGEND_Y + max(row for *_, row in legend) * LEGEND_ROW_PX + 36
-    ratings_top = strip_top + strip_height + 8 + PANEL_LABEL_PX
-    ratings_bottom = EXTENT_LABEL_Y - RATINGS_GAP_PX
+    # The ratings panel's heading comes above the rows of marks, so each mark's leader runs
+    # straight down into the panel without crossing any text.
+    ratings_label = LEGEND_Y + max(row for *_, row in legend) * LEGEND_ROW_PX + 36
+    strip_top = ratings_label + PANEL_LABEL_PX
+    ratings_top = strip_top + strip_height + 8
+    function = progress.function
+    shift = FUNCTION_SHIFT_PX if function else 0
+    extent_top = EXTENT_TOP - shift
+    ratings_bottom = EXTENT_LABEL_Y - shift - RATINGS_GAP_PX
 
     _heading(
         fig, TITLE_Y, plain_text(cat.text("progress.chart.title")), TITLE_SIZE, fontweight="bold"
@@ -550,9 +628,13 @@ def render_chart(progress: Progress, content: Content) -> bytes:
     )
     _heading(fig, SUBTITLE_Y, plain_text(span), TEXT_SIZE, color=MUTED)
     _draw_legend(fig, legend)
-    for key, y_px in (("ratings", ratings_top), ("extent", EXTENT_TOP)):
+    headings = [("ratings", ratings_label), ("extent", extent_top - PANEL_LABEL_PX)]
+    extent_bottom = FUNCTION_EXTENT_BOTTOM if function else EXTENT_BOTTOM
+    if function:
+        headings.append(("function", FUNCTION_TOP - PANEL_LABEL_PX))
+    for key, y_px in headings:
         text = plain_text(cat.text(f"progress.chart.{key}"))
-        _heading(fig, y_px - PANEL_LABEL_PX, text, TEXT_SIZE, fontweight="bold")
+        _heading(fig, y_px, text, TEXT_SIZE, fontweight="bold")
 
     step = _tick_step(series.days)
     ticks = [n + 0.5 for n in range(0, series.days, step)]
@@ -562,24 +644,33 @@ def render_chart(progress: Progress, content: Content) -> bytes:
     _style_axes(
         ratings, series.days, ticks, ratings_bottom - ratings_top, rating_ticks, y_grid=True
     )
-    extent = fig.add_axes(_rect(EXTENT_TOP, EXTENT_BOTTOM))
+    extent = fig.add_axes(_rect(extent_top, extent_bottom))
     dates = [format_day(d, cat, language, SHORT_DATE) for d in series.dates[::step]]
     _style_axes(
         extent,
         series.days,
         ticks,
-        EXTENT_BOTTOM - EXTENT_TOP,
+        extent_bottom - extent_top,
         range(EXTENT_MAX + 1),
         y_grid=False,
-        x_labels=dates,
+        x_labels=() if function else dates,
     )
     for measure in MEASURES:
         _plot(ratings, series, measure)
     _draw_levels(extent, cat)
     _plot(extent, series, "extent")
-    _draw_marks(fig, (ratings, extent), series, labels, strip_top)
+    panels = [ratings, extent]
+    if function:
+        panel = fig.add_axes(_rect(FUNCTION_TOP, EXTENT_BOTTOM))
+        _style_axes(
+            panel, series.days, ticks, EXTENT_BOTTOM - FUNCTION_TOP, (0, 5, 10), y_grid=True,
+            x_labels=dates,
+        )  # fmt: skip
+        _draw_function(fig, panel, series, progress)
+        panels.append(panel)
+    _draw_marks(fig, panels, series, labels, strip_top)
     note = plain_text(cat.text("progress.chart.marks_note"))
-    _heading(fig, NOTE_Y, note, NOTE_SIZE, color=MUTED)
+    _heading(fig, FUNCTION_NOTE_Y if function else NOTE_Y, note, NOTE_SIZE, color=MUTED)
     return _png(canvas)
 
 
@@ -678,12 +769,37 @@ def _telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def render_weekly(progress: Progress, content: Content, until: date) -> str:
-    """The weekly look back: routines done this week, the trend in words, a calm next step.
+WEEKLY_LIMIT = 600  # characters of the weekly look back, besides the chart
 
-    The trend is still measured from the start (the baseline), as clinical.md §4 defines it;
-    the week's own first and last pain ratings are added when there are two.
-    """
+
+def _week_days(progress: Progress, first: date, last: date) -> int:
+    """How many of the window's days were program days (all 7 once the program is a week old)."""
+    start = max(first, progress.program_start or first)
+    return max(0, (last - start).days + 1)
+
+
+def _week_advice(window: Progress, content: Content) -> str | None:
+    """The advice given this week in one line, most severe first, each with its latest date."""
+    cat = content.catalogue
+    latest: dict[str, date] = {}
+    for mark in window.safety:
+        latest[mark.tier] = max(mark.local_date, latest.get(mark.tier, mark.local_date))
+    if not latest:
+        return None
+    items = [
+        f"{cat.text(f'weekly.tier.{tier}')} ({format_day(day, cat, window.language, DAY_MONTH)})"
+        for tier, day in sorted(latest.items(), key=lambda item: SAFETY_TIERS.index(item[0]))
+    ]
+    return cat.text(
+        "weekly.advice", advice=format_list(items, locale=babel_locale(window.language))
+    )
+
+
+def render_weekly(progress: Progress, content: Content, until: date) -> str:
+    """The weekly look back, each figure said once: routines done of the week's days, the
+    week's pain (first → last), the start's pain and what the change since then means (clinical.md
+    §4, measured from the baseline), other measures that clearly moved, the week's advice in
+    one line, and a calm next step. At most ``WEEKLY_LIMIT`` characters."""
     cat = content.catalogue
     language = progress.language
     first, last = week_dates(until)
@@ -694,24 +810,39 @@ def render_weekly(progress: Progress, content: Content, until: date) -> str:
             first=format_day(first, cat, language, DAY_MONTH),
             last=format_day(last, cat, language, DAY_MONTH),
         ),
-        cat.text("weekly.routines", done=window.routines_done),
+        cat.text(
+            "weekly.routines",
+            done=window.routines_done,
+            days=_week_days(progress, first, last),
+        ),
     ]
     result = trend(window)
     if not window.check_ins:
         lines.append(cat.text("weekly.no_check_ins"))
     else:
+        week_first, week_last = window.check_ins[0].pain, window.check_ins[-1].pain
         if len(window.check_ins) >= 2:
-            lines.append(
-                cat.text(
-                    "weekly.this_week",
-                    first=window.check_ins[0].pain,
-                    last=window.check_ins[-1].pain,
-                )
-            )
+            lines.append(cat.text("weekly.this_week", first=week_first, last=week_last))
+        else:
+            lines.append(cat.text("weekly.this_week_one", last=week_last))
         if result.known:
-            lines += _trend_lines(result, content)
+            pain = result.change("pain")
+            key = "improved" if result.improved else pain.direction.value
+            lines.append(cat.text(f"weekly.since.{key}", start=pain.start))
+            lines += _trend_lines(result, content)[1:]  # pain is said above
+    advice = _week_advice(window, content)
+    if advice is not None:
+        lines.append(advice)
     lines.append(_next_step(progress, result.status if window.check_ins else None, content))
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    if len(text) > WEEKLY_LIMIT:  # the essentials: no line about the other measures
+        keep = (
+            [line for line in lines if line not in _trend_lines(result, content)[1:]]
+            if result.known
+            else lines
+        )
+        text = "\n".join(keep)
+    return text
 
 
 REQUIRED_KEYS: tuple[str, ...] = (
@@ -736,6 +867,7 @@ REQUIRED_KEYS: tuple[str, ...] = (
             "added",
             "left_out",
             "marks_note",
+            "function",
         )
     ),
     *(f"progress.chart.tier.{tier}" for tier in TIER_BOX),
@@ -743,6 +875,11 @@ REQUIRED_KEYS: tuple[str, ...] = (
     "weekly.title",
     "weekly.routines",
     "weekly.this_week",
+    "weekly.this_week_one",
+    "weekly.advice",
     "weekly.no_check_ins",
+    *(f"weekly.since.{d.value}" for d in Direction),
+    "weekly.since.improved",
+    *(f"weekly.tier.{tier}" for tier in SAFETY_TIERS),
 )
 """Every key this module reads, so a test (and a translation check) can find a missing one."""

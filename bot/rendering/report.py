@@ -19,20 +19,21 @@ from pathlib import Path
 
 import matplotlib
 from babel.lists import format_list
+from babel.numbers import format_decimal
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 
 from bot.content import Catalogue, Content, placeholders
 from bot.domain.program import EXERCISE_ORDER
 from bot.domain.progress import (
-    CheckInPoint,
     Direction,
     Event,
+    Notable,
     Progress,
     Status,
-    events,
-    report_rows,
+    notable_days,
     trend,
+    week_rows,
 )
 from bot.domain.safety import (
     IMPROVED_FRACTION,
@@ -61,7 +62,7 @@ FAMILY = "DejaVu"
 PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0
 MARGIN = 12.0
 WIDTH = PAGE_WIDTH - 2 * MARGIN
-CHART_WIDTH = 76.0
+CHART_WIDTH = 70.0
 CHART_HEIGHT = CHART_WIDTH * HEIGHT_PX / WIDTH_PX
 COLUMN_GAP = 6.0
 SIDE_X = MARGIN + CHART_WIDTH + COLUMN_GAP
@@ -70,10 +71,10 @@ SIDE_WIDTH = WIDTH - CHART_WIDTH - COLUMN_GAP
 TITLE_SIZE = 13.5
 HEADING_SIZE = 10.0
 TEXT_SIZE = 8.5
-TABLE_SIZE = 8.0
+TABLE_SIZE = 7.5
 NOTE_SIZE = 7.0
 LINE = 4.0  # mm per line of body text
-ROW = 4.3  # mm per line of a table row
+ROW = 3.9  # mm per line of a table row
 CELL_PADDING = 1.0  # mm left and right inside a table cell
 HEADING_GAP = 2.5
 
@@ -254,6 +255,7 @@ def _header(page: _Pdf, progress: Progress, cat: Catalogue) -> None:
     duration = cat.text(f"report.duration.{progress.symptom_duration or 'unknown'}")
     side = cat.text(f"report.side.{progress.symptom_side or 'unknown'}")
     page.paragraph(f"{plain_text(started)} {plain_text(duration)} {plain_text(side)}")
+    page.paragraph(plain_text(_screening(progress, cat)))
     adherence = cat.text(
         "report.adherence",
         done=progress.routines_done,
@@ -264,6 +266,27 @@ def _header(page: _Pdf, progress: Progress, cat: Catalogue) -> None:
     )
     page.font(TEXT_SIZE, bold=True)
     page.paragraph(plain_text(adherence))
+
+
+def _screening(progress: Progress, cat: Catalogue) -> str:
+    """The warning-sign questions at the start: which signs, and what advice they led to."""
+    screening = progress.screening
+    if screening is None:
+        return cat.text("report.screening.unknown")
+    on = format_day(screening.local_date, cat, progress.language, FULL_DATE)
+    if not screening.signals:
+        return cat.text("report.screening.none", date=on)
+    names = [
+        cat.text(f"stop_signals.{s}.short") if cat.has(f"stop_signals.{s}.short") else s
+        for s in screening.signals
+    ]
+    signs = format_list(names, locale=babel_locale(progress.language))
+    advice = (
+        cat.text(f"report.tier.{screening.tier}")
+        if screening.tier is not None
+        else cat.text("report.screening.no_advice")
+    )
+    return cat.text("report.screening.signs", date=on, signs=signs, advice=advice)
 
 
 def _signed(change: int) -> str:
@@ -364,7 +387,7 @@ def _exercises(page: _Pdf, progress: Progress, content: Content, top: float) -> 
     left_out = dict(progress.exercises_left_out)
     page.pdf.set_y(top - HEADING_GAP)
     page.heading(plain_text(cat.text("report.section.exercises")), x=SIDE_X, width=SIDE_WIDTH)
-    columns = (_Column(SIDE_WIDTH - 56), _Column(16), _Column(40))
+    columns = (_Column(SIDE_WIDTH - 50), _Column(14), _Column(36))
     header = tuple(plain_text(cat.text(f"report.column.{k}")) for k in ("exercise", "added", "now"))
     page.row(header, columns, x=SIDE_X, fill=HEADER_FILL, bold=(True,) * 3)
     for index, number in enumerate(EXERCISE_ORDER):
@@ -408,150 +431,6 @@ def _advice_title(event: Event, content: Content) -> str:
     return cat.text(key, number=event.exercise, name=content.exercise(event.exercise).name)
 
 
-def _event_cells(event: Event, progress: Progress, content: Content) -> tuple[str, str, str]:
-    cat = content.catalogue
-    language = progress.language
-    when = format_day(event.local_date, cat, language, SHORT_DATE)
-    tier = plain_text(cat.text(f"report.tier.{event.tier}")) if event.tier else ""
-    if event.kind == "signal":
-        key = f"stop_signals.{event.what}.short"
-        detail = cat.text(key) if cat.has(key) else event.what
-        return when, plain_text(cat.text("report.event.signal")), plain_text(detail)
-    detail = plain_text(_advice_title(event, content))
-    if event.released_on is not None:
-        released_on = format_day(event.released_on, cat, language, SHORT_DATE)
-        released = plain_text(cat.text("report.event.released", date=released_on))
-        detail = f"{detail} {released}" if detail else released
-    return when, tier, detail
-
-
-def _event_rows(progress: Progress, content: Content) -> list[tuple[tuple[str, str, str], bool]]:
-    """The rows of the events table, in date order, and whether each is an emergency or urgent.
-
-    A "watch" verdict given more often than ``WATCH_ROWS`` times shares one row that lists its
-    dates: it changed nothing, and a long column of them would crowd out the rest.
-    """
-    cat = content.catalogue
-    found = events(progress)
-    repeated: dict[str, list[Event]] = {}
-    for event in found:
-        if event.kind == "advice" and event.tier == "watch":
-            repeated.setdefault(event.what, []).append(event)
-    grouped = {what: group for what, group in repeated.items() if len(group) > WATCH_ROWS}
-    rows = []
-    for event in found:
-        watch = event.kind == "advice" and event.tier == "watch"
-        group = grouped.get(event.what) if watch else None
-        if group is not None:
-            if event is not group[0]:
-                continue
-            when, tier, title = _event_cells(event, progress, content)
-            dates = [format_day(e.local_date, cat, progress.language, SHORT_DATE) for e in group]
-            listed = format_list(dates, locale=babel_locale(progress.language))
-            on_dates = plain_text(cat.text("report.event.dates", dates=listed))
-            rows.append(((when, tier, f"{title} {on_dates}".strip()), False))
-        else:
-            rows.append((_event_cells(event, progress, content), event.tier in SERIOUS))
-    return rows
-
-
-def _events(
-    page: _Pdf, progress: Progress, content: Content, band_bottom: float, limit: float
-) -> None:
-    """Warning signs and advice: beside the chart while there is room, then full width."""
-    cat = content.catalogue
-    rows = _event_rows(progress, content)
-    page.heading(plain_text(cat.text("report.section.events")), x=SIDE_X, width=SIDE_WIDTH)
-    if not rows:
-        page.font(TEXT_SIZE, colour=MUTED)
-        page.paragraph(plain_text(cat.text("report.no_events")), x=SIDE_X, width=SIDE_WIDTH)
-        return
-    # Beside the chart the detail gets the room and a long level may wrap; below, neither wraps.
-    narrow = (_Column(14), _Column(31), _Column(SIDE_WIDTH - 45))
-    wide = (_Column(14), _Column(36), _Column(WIDTH - 50))
-    header = tuple(plain_text(cat.text(f"report.column.{k}")) for k in ("date", "what", "detail"))
-    page.row(header, narrow, x=SIDE_X, fill=HEADER_FILL, bold=(True,) * 3)
-    beside = True
-    for index, (cells, serious) in enumerate(rows):
-        bold = (False, serious, False)
-        if beside and page.y + page.row_height(cells, narrow, bold=bold) > band_bottom:
-            beside = False
-            page.pdf.set_y(max(page.y, band_bottom) + 1.5)
-            page.row(header, wide, fill=HEADER_FILL, bold=(True,) * 3)  # the table goes on here
-        columns, x = (narrow, SIDE_X) if beside else (wide, MARGIN)
-        # The last line that fits says how many rows are left out: only on an implausibly long
-        # list, so that the check-ins below keep their room.
-        left = len(rows) - index
-        needed = page.row_height(cells, columns, bold=bold) + (ROW if left > 1 else 0)
-        if page.y + needed > limit:
-            gap = plain_text(cat.text("report.event.not_shown", count=left))
-            page.row((gap,), (_Column(sum(c.width for c in columns)),), x=x, colour=MUTED)
-            break
-        page.row(cells, columns, x=x, fill=ZEBRA if index % 2 else None, bold=bold)
-
-
-def _routine_cell(point: CheckInPoint, cat: Catalogue) -> str:
-    if point.kind == "baseline":
-        return plain_text(cat.text("report.row.start"))
-    if point.kind == "adhoc":
-        return plain_text(cat.text("report.row.adhoc"))
-    if point.routine_outcome is None or point.day is None:
-        return plain_text(cat.text("report.row.session"))
-    return plain_text(cat.text(f"report.row.{point.routine_outcome}", day=point.day))
-
-
-def _check_ins(page: _Pdf, progress: Progress, cat: Catalogue, bottom: float) -> None:
-    """As many check-ins as fit above ``bottom``: the start, then the most recent."""
-    page.heading(plain_text(cat.text("report.section.check_ins")))
-    if not progress.points:
-        page.font(TEXT_SIZE, colour=MUTED)
-        page.paragraph(plain_text(cat.text("report.no_check_ins")))
-        return
-    columns = (
-        _Column(20),
-        _Column(34),
-        _Column(16, Align.C),
-        _Column(20, Align.C),
-        _Column(18, Align.C),
-        _Column(WIDTH - 108),
-    )
-    keys = ("date", "routine", "pain", "numbness", "tingling", "furthest")
-    header = tuple(plain_text(cat.text(f"report.column.{k}")) for k in keys)
-    page.row(header, columns, fill=HEADER_FILL, bold=(True,) * len(keys))
-
-    def cells(point: CheckInPoint) -> tuple[str, ...]:
-        return (
-            format_day(point.local_date, cat, progress.language, SHORT_DATE),
-            _routine_cell(point, cat),
-            str(point.pain),
-            str(point.numbness),
-            str(point.tingling),
-            _extent_name(cat, point.extent),
-        )
-
-    def gap(count: int) -> tuple[str]:
-        return (plain_text(cat.text("report.not_shown", count=count)),)
-
-    whole = (_Column(WIDTH),)
-    room = bottom - page.y
-    # One line a row in English; a translation may wrap a cell, so measure and retry.
-    max_rows = max(1, int(room // ROW))
-    while True:
-        fitted = report_rows(progress, max_rows)
-        height = sum(page.row_height(cells(point), columns) for point in fitted.rows)
-        if fitted.not_shown:
-            height += page.row_height(gap(fitted.not_shown), whole)
-        if height <= room or max_rows == 1:
-            break
-        max_rows -= 1
-    for index, point in enumerate(fitted.rows):
-        if index == fitted.gap_after and fitted.not_shown:
-            page.row(gap(fitted.not_shown), whole, colour=MUTED)
-        page.row(cells(point), columns, fill=ZEBRA if index % 2 else None)
-    if not fitted.rows and fitted.not_shown:
-        page.row(gap(fitted.not_shown), whole, colour=MUTED)
-
-
 def _note_height(page: _Pdf, text: str) -> float:
     page.font(NOTE_SIZE, colour=MUTED)
     return len(page.lines(text, WIDTH)) * 3.2
@@ -567,10 +446,205 @@ def _note(page: _Pdf, text: str, height: float) -> None:
     page.paragraph(text, height=3.2)
 
 
-# --- The report ----------------------------------------------------------------------------------
+class _Flow:
+    """Rows that go on below the chart and onto a second page rather than be left out.
 
-# Keep this much of the page for the check-in table, whatever else grows.
-MIN_TABLE_HEIGHT = 6 * ROW
+    ``limit`` is where the current page's room ends (above the note); a new page repeats the
+    section's heading (marked as continued) and its header row.
+    """
+
+    def __init__(self, page: _Pdf, note: str, cat: Catalogue) -> None:
+        self.page = page
+        self.note = note
+        self.cat = cat
+        self.limit = PAGE_HEIGHT - MARGIN - _note_height(page, note) - 3
+
+    def new_page(self, heading: str, header: Sequence[str], columns: Sequence[_Column]) -> None:
+        page = self.page
+        _note(page, self.note, _note_height(page, self.note))
+        page.pdf.add_page()
+        page.pdf.set_y(MARGIN - HEADING_GAP)
+        continued = plain_text(self.cat.text("report.continued", section=heading))
+        page.heading(continued)
+        page.row(header, columns, fill=HEADER_FILL, bold=(True,) * len(header))
+
+
+def _notable_cells(notable: Notable, progress: Progress, content: Content) -> tuple[str, str, str]:
+    cat = content.catalogue
+    language = progress.language
+
+    def day(value: date) -> str:
+        return format_day(value, cat, language, SHORT_DATE)
+
+    def exercise(number: int) -> str:
+        return f"{number}. {content.exercise(number).name}"
+
+    when = day(notable.local_date)
+    if notable.kind == "advice":
+        tier = plain_text(cat.text(f"report.tier.{notable.tier}")) if notable.tier else ""
+        event = Event(notable.local_date, "advice", notable.tier, notable.what, notable.exercise)
+        return when, tier, plain_text(_advice_title(event, content))
+    what = plain_text(cat.text(f"report.notable.{notable.kind}"))
+    if notable.kind == "added" and notable.exercise is not None:
+        return when, what, exercise(notable.exercise)
+    if notable.kind == "left_out" and notable.exercise is not None:
+        detail = exercise(notable.exercise)
+        if notable.reason is not None:
+            key = f"report.excluded.{notable.reason}"
+            reason = cat.text(key) if cat.has(key) else notable.reason
+            detail = plain_text(cat.text("report.notable.left_out_why", name=detail, reason=reason))
+        return when, what, detail
+    if notable.kind == "skipped" and notable.until is not None:
+        detail = cat.text(
+            "report.notable.skipped_days", count=notable.count, last=day(notable.until)
+        )
+        return when, what, plain_text(detail)
+    event = Event(notable.local_date, "advice", notable.tier, notable.what, notable.exercise)
+    if notable.kind == "released":  # the hold's level names which advice it ends
+        return when, what, plain_text(cat.text(f"report.tier.{notable.tier}"))
+    key = f"stop_signals.{notable.what}.short"
+    return when, what, plain_text(cat.text(key) if cat.has(key) else notable.what)
+
+
+def _notable_rows(progress: Progress, content: Content) -> list[tuple[tuple[str, str, str], bool]]:
+    """The notable days, in date order, and whether each is an emergency or urgent.
+
+    A "watch" advice given more often than ``WATCH_ROWS`` times shares one row that lists its
+    dates: it changed nothing, and a long column of them would crowd out the rest.
+    """
+    cat = content.catalogue
+    found = notable_days(progress)
+    repeated: dict[str, list[Notable]] = {}
+    for notable in found:
+        if notable.kind == "advice" and notable.tier == "watch":
+            repeated.setdefault(notable.what, []).append(notable)
+    grouped = {what: group for what, group in repeated.items() if len(group) > WATCH_ROWS}
+    rows = []
+    language = progress.language
+    for index, notable in enumerate(found):
+        if notable.kind == "added" and index and found[index - 1].kind == "added":
+            continue  # in the row of the first of these additions
+        if notable.kind == "added" and index + 1 < len(found) and found[index + 1].kind == "added":
+            # Exercises added one after another share a row (the Exercises table names them).
+            run = []
+            for following in found[index:]:
+                if following.kind != "added":
+                    break
+                run.append(following)
+            items = [
+                cat.text(
+                    "report.notable.added_on",
+                    number=n.exercise,
+                    date=format_day(n.local_date, cat, language, SHORT_DATE),
+                )
+                for n in run
+            ]
+            listed = plain_text(format_list(items, locale=babel_locale(language)))
+            when = format_day(notable.local_date, cat, language, SHORT_DATE)
+            rows.append(((when, plain_text(cat.text("report.notable.added_many")), listed), False))
+            continue
+        watch = notable.kind == "advice" and notable.tier == "watch"
+        group = grouped.get(notable.what) if watch else None
+        if group is not None:
+            if notable is not group[0]:
+                continue
+            when, tier, title = _notable_cells(notable, progress, content)
+            dates = [format_day(n.local_date, cat, progress.language, SHORT_DATE) for n in group]
+            listed = format_list(dates, locale=babel_locale(progress.language))
+            on_dates = plain_text(cat.text("report.event.dates", dates=listed))
+            rows.append(((when, tier, f"{title} {on_dates}".strip()), False))
+        else:
+            serious = notable.kind in ("signal", "advice") and notable.tier in SERIOUS
+            rows.append((_notable_cells(notable, progress, content), serious))
+    return rows
+
+
+def _notables(
+    page: _Pdf, progress: Progress, content: Content, band_bottom: float, flow: _Flow
+) -> None:
+    """Notable days: beside the chart while there is room, then full width, then a new page."""
+    cat = content.catalogue
+    rows = _notable_rows(progress, content)
+    heading = plain_text(cat.text("report.section.events"))
+    page.heading(heading, x=SIDE_X, width=SIDE_WIDTH)
+    if not rows:
+        page.font(TEXT_SIZE, colour=MUTED)
+        page.paragraph(plain_text(cat.text("report.no_events")), x=SIDE_X, width=SIDE_WIDTH)
+        return
+    # Beside the chart the detail gets the room and a long level may wrap; below, neither wraps.
+    narrow = (_Column(14), _Column(31), _Column(SIDE_WIDTH - 45))
+    wide = (_Column(14), _Column(40), _Column(WIDTH - 54))
+    header = tuple(plain_text(cat.text(f"report.column.{k}")) for k in ("date", "what", "detail"))
+    page.row(header, narrow, x=SIDE_X, fill=HEADER_FILL, bold=(True,) * 3)
+    beside = True
+    for index, (cells, serious) in enumerate(rows):
+        bold = (False, serious, False)
+        if beside and page.y + page.row_height(cells, narrow, bold=bold) > band_bottom:
+            beside = False
+            page.pdf.set_y(max(page.y, band_bottom) + 1.5)
+            page.row(header, wide, fill=HEADER_FILL, bold=(True,) * 3)  # the table goes on here
+        columns, x = (narrow, SIDE_X) if beside else (wide, MARGIN)
+        if not beside and page.y + page.row_height(cells, columns, bold=bold) > flow.limit:
+            flow.new_page(heading, header, wide)
+        page.row(cells, columns, x=x, fill=ZEBRA if index % 2 else None, bold=bold)
+
+
+def _number(value: float | None, language: str) -> str:
+    """A median or an average: whole numbers plain, others to one decimal ("3.5" / "3,5")."""
+    if value is None:
+        return "–"
+    if value == int(value):
+        return str(int(value))
+    return format_decimal(round(value, 1), format="0.0", locale=babel_locale(language))
+
+
+def _weeks(page: _Pdf, progress: Progress, cat: Catalogue, flow: _Flow) -> None:
+    """Every program week: routines, median ratings, furthest point (and PSFS when rated)."""
+    heading = plain_text(cat.text("report.section.weeks"))
+    page.heading(heading)
+    rows = week_rows(progress)
+    if not rows:
+        page.font(TEXT_SIZE, colour=MUTED)
+        page.paragraph(plain_text(cat.text("report.no_check_ins")))
+        return
+    # PSFS (issue 23, point 1): its column appears only once activities have been rated.
+    function = any(row.function is not None for row in rows)
+    keys = ["week", "dates", "done", "skipped", "stopped", "pain", "numbness", "tingling"]
+    widths = [11.0, 30.0, 13.0, 16.0, 15.0, 16.0, 19.0, 17.0]
+    keys.append("furthest")
+    widths.append(WIDTH - sum(widths) - (16 if function else 0))
+    if function:
+        keys.append("function")
+        widths.append(16.0)
+    columns = [
+        _Column(w, Align.L if k in ("dates", "furthest") else Align.C)
+        for k, w in zip(keys, widths, strict=True)
+    ]
+    header = tuple(plain_text(cat.text(f"report.column.{k}")) for k in keys)
+    page.row(header, columns, fill=HEADER_FILL, bold=(True,) * len(keys))
+    language = progress.language
+    for index, row in enumerate(rows):
+        first = format_day(row.first, cat, language, SHORT_DATE)
+        last = format_day(row.last, cat, language, SHORT_DATE)
+        cells = [
+            str(row.number),
+            f"{first} – {last}",
+            str(row.done),
+            str(row.skipped),
+            str(row.stopped),
+            _number(row.pain, language),
+            _number(row.numbness, language),
+            _number(row.tingling, language),
+            "–" if row.furthest is None else _extent_name(cat, row.furthest),
+        ]
+        if function:
+            cells.append(_number(row.function, language))
+        if page.y + page.row_height(cells, columns) > flow.limit:
+            flow.new_page(heading, header, columns)
+        page.row(cells, columns, fill=ZEBRA if index % 2 else None)
+
+
+# --- The report ----------------------------------------------------------------------------------
 
 
 def render_report(progress: Progress, content: Content, chart_png: bytes | None) -> bytes:
@@ -585,16 +659,18 @@ def render_report(progress: Progress, content: Content, chart_png: bytes | None)
             worse_points=WORSE_POINTS,
             worse_percent=round(float(WORSE_FRACTION) * 100),
         )
+        + " "
+        + cat.text("report.weeks_note")
     )
-    note_top = PAGE_HEIGHT - MARGIN - _note_height(page, note) - 3
     _header(page, progress, cat)
     _summary(page, progress, cat)
     band_top = page.y + HEADING_GAP + 1.5
     band_bottom = _chart(page, chart_png, cat, band_top)
     _exercises(page, progress, content, band_top)
-    _events(page, progress, content, band_bottom, note_top - MIN_TABLE_HEIGHT)
+    flow = _Flow(page, note, cat)
+    _notables(page, progress, content, band_bottom, flow)
     page.pdf.set_y(max(page.y, band_bottom))
-    _check_ins(page, progress, cat, note_top)
+    _weeks(page, progress, cat, flow)
     _note(page, note, _note_height(page, note))
     return bytes(page.pdf.output())
 
@@ -608,13 +684,29 @@ REQUIRED_KEYS: tuple[str, ...] = (
     "report.no_baseline",
     "report.adherence",
     "report.no_chart",
-    "report.not_shown",
     "report.no_check_ins",
     "report.no_events",
+    "report.continued",
+    "report.weeks_note",
+    *(f"report.screening.{k}" for k in ("unknown", "none", "signs", "no_advice")),
+    *(
+        f"report.notable.{k}"
+        for k in (
+            "added",
+            "added_many",
+            "added_on",
+            "left_out",
+            "left_out_why",
+            "signal",
+            "released",
+            "skipped",
+            "skipped_days",
+        )
+    ),
     "report.note",
     *(f"report.duration.{d}" for d in ("lt2w", "2to6w", "6to12w", "gt3m", "unknown")),
     *(f"report.side.{s}" for s in ("left", "right", "unknown")),
-    *(f"report.section.{s}" for s in ("summary", "exercises", "events", "check_ins")),
+    *(f"report.section.{s}" for s in ("summary", "exercises", "events", "weeks")),
     *(
         f"report.column.{c}"
         for c in (
@@ -623,7 +715,12 @@ REQUIRED_KEYS: tuple[str, ...] = (
             "latest_on",
             "change",
             "date",
-            "routine",
+            "week",
+            "dates",
+            "done",
+            "skipped",
+            "stopped",
+            "function",
             "pain",
             "numbness",
             "tingling",
@@ -642,15 +739,8 @@ REQUIRED_KEYS: tuple[str, ...] = (
     *(f"report.status.{s.value}" for s in Status),
     *(f"report.exercise.{k}" for k in ("in_routine", "not_added", "left_out", "left_out_undated")),
     *(f"report.excluded.{r}" for r in ("worse_after_adding", "stopped_during", "needs_sliders")),
-    *(
-        f"report.row.{k}"
-        for k in ("start", "adhoc", "session", "done", "stopped", "skipped", "no_answer", "rest")
-    ),
-    "report.event.signal",
-    "report.event.released",
     "report.event.exercise_left_out",
     "report.event.dates",
-    "report.event.not_shown",
     *(
         f"report.tier.{t}"
         for t in ("emergency", "urgent", "soon", "stop_exercise", "review", "watch")

@@ -21,8 +21,10 @@ from bot.domain.progress import (
     SYMPTOM_DURATIONS,
     CheckInPoint,
     ExerciseMark,
+    ProgramDay,
     Progress,
     SafetyMark,
+    Screening,
 )
 from bot.domain.timing import local_date
 from bot.rendering import offload
@@ -57,9 +59,8 @@ async def load(db: AsyncSession, patient: Patient, now: datetime, default_zone: 
         and r.program_epoch == epoch
         and (baseline is None or r.created_at >= baseline.created_at)
     )
-    events = [
-        e for e in await repo.events_of(db, patient.id) if since is None or e.created_at >= since
-    ]
+    every_event = await repo.events_of(db, patient.id)
+    events = [e for e in every_event if since is None or e.created_at >= since]
     signals_by_report = {r.id: tuple(r.stop_signals) for r in reports}
     try:
         state: ProgramState | None = program_state(patient)
@@ -91,7 +92,24 @@ async def load(db: AsyncSession, patient: Patient, now: datetime, default_zone: 
         if plan is not None
         else (),
         symptom_side=patient.symptom_side if patient.symptom_side in ("left", "right") else None,
+        days=tuple(
+            ProgramDay(s.local_date, s.day_number, s.outcome.value if s.outcome else None)
+            for s in sorted(sessions, key=lambda s: s.local_date)
+        ),
+        screening=_screening(reports, every_event, zone),
     )
+
+
+def _screening(
+    reports: Sequence[SymptomReport], events: Sequence[SafetyEvent], zone: ZoneInfo
+) -> Screening | None:
+    """The latest warning-sign questions at onboarding, and the advice they led to, if any."""
+    report = next((r for r in reversed(reports) if r.kind == ReportKind.SCREENING), None)
+    if report is None:
+        return None
+    tiers = [e.tier for e in events if e.report_id == report.id and e.tier in SAFETY_TIERS]
+    tier = min(tiers, key=SAFETY_TIERS.index) if tiers else None
+    return Screening(local_date(report.created_at, zone), tuple(report.stop_signals), tier)
 
 
 def _point(report: SymptomReport, session: DailySession | None, zone: ZoneInfo) -> CheckInPoint:
@@ -241,34 +259,52 @@ def check_ins_csv(
     *,
     side: str | None = None,
 ) -> bytes:
-    """One row per report, in the person's local time (UTF-8 with a BOM for spreadsheets), under
-    ``header`` (the columns' names in the person's language, ``export_columns.*``); ``side``, the
-    leg with the symptoms ("left", "right"), is on every row."""
+    """One row per report, and one per program day that has none (a routine skipped or not
+    answered: its outcome, no ratings), in date order and the person's local time (UTF-8 with a
+    BOM for spreadsheets), under ``header`` (the columns' names in the person's language,
+    ``export_columns.*``); ``side``, the leg with the symptoms ("left", "right"), is on every
+    row."""
     by_id = {s.id: s for s in sessions}
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
+    leg = side if side in ("left", "right") else ""
+    rows: list[tuple[datetime, list[str]]] = []
+    reported = {r.session_id for r in reports if r.session_id is not None}
+    for silent in sessions:
+        if silent.id in reported:
+            continue
+        sent = silent.sent_at.astimezone(zone)
+        outcome = silent.outcome.value if silent.outcome else "no_answer"
+        cells = [silent.local_date.isoformat(), sent.strftime("%H:%M"), "routine"]
+        cells += ["", "", "", "", str(silent.day_number), outcome, "", "", "", "", leg]
+        rows.append((silent.sent_at, cells))
     for report in reports:
         local = report.created_at.astimezone(zone)
         session = by_id.get(report.session_id) if report.session_id else None
-        writer.writerow(
-            [
-                local.date().isoformat(),
-                local.strftime("%H:%M"),
-                report.kind.value,
-                _cell(report.pain),
-                _cell(report.numbness),
-                _cell(report.tingling),
-                _cell(report.extent),
-                _cell(session.day_number if session else None),
-                session.outcome.value if session and session.outcome else "",
-                " ".join(report.stop_signals),
-                _cell(report.stopped_exercise),
-                report.stopped_reason or "",
-                "" if report.settled is None else str(report.settled).lower(),
-                side if side in ("left", "right") else "",
-            ]
+        rows.append(
+            (
+                report.created_at,
+                [
+                    local.date().isoformat(),
+                    local.strftime("%H:%M"),
+                    report.kind.value,
+                    _cell(report.pain),
+                    _cell(report.numbness),
+                    _cell(report.tingling),
+                    _cell(report.extent),
+                    _cell(session.day_number if session else None),
+                    session.outcome.value if session and session.outcome else "",
+                    " ".join(report.stop_signals),
+                    _cell(report.stopped_exercise),
+                    report.stopped_reason or "",
+                    "" if report.settled is None else str(report.settled).lower(),
+                    leg,
+                ],
+            )
         )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for _at, cells in sorted(rows, key=lambda row: row[0]):
+        writer.writerow(cells)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -7,8 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from bot.domain.progress import (
     MIN_CHART_DAYS,
@@ -16,15 +14,20 @@ from bot.domain.progress import (
     Direction,
     Event,
     ExerciseMark,
+    FunctionSeries,
+    ProgramDay,
     Progress,
     SafetyMark,
     Status,
     chart_series,
     events,
-    report_rows,
+    notable_days,
+    runs,
+    skipped_runs,
     trend,
     week,
     week_dates,
+    week_rows,
 )
 
 ZONE = "Europe/Paris"
@@ -225,16 +228,13 @@ def test_series_has_a_point_per_check_in_per_measure_baseline_first() -> None:
     assert dict(series.baseline) == {"pain": 6, "numbness": 2, "tingling": 2, "extent": 4}
 
 
-def test_series_places_each_check_in_at_its_local_time_of_day() -> None:
-    series = chart_series(make(point(1, 5, hour=9), point(1, 6, kind="adhoc", hour=21)))
-    assert series.first == START  # the program start: day 1 is x 1 to 2
-    assert [p.x for p in series.points["pain"]] == [pytest.approx(1.375), pytest.approx(1.875)]
-
-
-def test_a_point_whose_time_is_not_on_its_local_date_sits_at_midday() -> None:
-    odd = replace(point(2, 5), local_date=on(3))
-    series = chart_series(make(point(1, 5), odd))
-    assert series.points["pain"][-1].x == pytest.approx(3.5)
+def test_series_places_a_check_in_on_its_date_and_spreads_several_in_time_order() -> None:
+    series = chart_series(
+        make(point(1, 6, kind="adhoc", hour=21), point(1, 5, hour=9), point(3, 4))
+    )
+    assert series.first == START  # the program start: day 1 is x 1 to 2, its tick at 1.5
+    xs = [p.x for p in series.points["pain"]]
+    assert xs == [pytest.approx(1.8), pytest.approx(1.2), pytest.approx(3.5)]
 
 
 def test_series_spans_from_the_earliest_date_to_today_and_at_least_a_week() -> None:
@@ -272,54 +272,125 @@ def test_series_carries_the_marks_and_safety_marks_in_date_order() -> None:
     ]
 
 
-# --- report_rows ---------------------------------------------------------------------------------
+# --- Program weeks, skipped runs, notable days ---------------------------------------------------
 
 
-def _history(n: int, *, with_baseline: bool = True) -> Progress:
-    return make(
-        *(point(d, 5) for d in range(1, n + 1)), start=baseline() if with_baseline else None
-    )
+def days_of(outcomes: str) -> tuple[ProgramDay, ...]:
+    """Program days from START, one letter each: d done, s skipped, n no answer, x stopped,
+    r rest, . not answered yet."""
+    names = {"d": "done", "s": "skipped", "n": "no_answer", "x": "stopped", "r": "rest", ".": None}
+    return tuple(ProgramDay(on(i), i + 1, names[c]) for i, c in enumerate(outcomes))
 
 
 @pytest.mark.parametrize(
-    ("n", "with_baseline", "max_rows", "shown_days", "not_shown", "gap_after"),
+    ("outcomes", "runs_found"),
     [
-        (0, False, 5, [], 0, 0),
-        (0, True, 5, [0], 0, 0),
-        (1, True, 5, [0, 1], 0, 0),
-        (4, True, 5, [0, 1, 2, 3, 4], 0, 0),  # exactly fits: no line needed
-        (10, True, 5, [0, 8, 9, 10], 7, 1),  # baseline, the line, the three latest
-        (10, False, 5, [7, 8, 9, 10], 6, 0),
-        (10, True, 3, [0, 10], 9, 1),
-        (10, True, 2, [10], 10, 0),  # no room for the baseline beside a recent one
-        (10, True, 1, [], 11, 0),
-        (10, True, 0, [], 11, 0),
+        ("", []),
+        ("ddd", []),
+        ("dsd", []),  # one day alone is not a run
+        ("dssd", [(1, 2, 2)]),
+        ("snd", [(0, 1, 2)]),  # unanswered counts as skipped
+        ("dsssrss", [(1, 3, 3), (5, 6, 2)]),  # a rest day ends a run
+        ("ss.", [(0, 2, 3)]),  # today's routine, not answered yet
+        ("xss", [(1, 2, 2)]),
     ],
 )
-def test_report_rows_keep_the_baseline_and_the_most_recent(
-    n: int,
-    with_baseline: bool,
-    max_rows: int,
-    shown_days: list[int],
-    not_shown: int,
-    gap_after: int,
+def test_skipped_runs_are_two_days_or_more_in_a_row(
+    outcomes: str, runs_found: list[tuple[int, int, int]]
 ) -> None:
-    fitted = report_rows(_history(n, with_baseline=with_baseline), max_rows)
-    assert [(r.local_date - START).days for r in fitted.rows] == shown_days
-    assert (fitted.not_shown, fitted.gap_after) == (not_shown, gap_after)
+    found = skipped_runs(days_of(outcomes))
+    assert [((r.first - START).days, (r.last - START).days, r.count) for r in found] == runs_found
 
 
-@given(st.integers(0, 40), st.booleans(), st.integers(1, 45))
-def test_report_rows_always_fit_and_account_for_every_check_in(
-    n: int, with_baseline: bool, max_rows: int
+def test_skipped_runs_need_consecutive_dates() -> None:
+    apart = (ProgramDay(on(0), 1, "skipped"), ProgramDay(on(2), 2, "skipped"))
+    assert skipped_runs(apart) == ()
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "pains", "today", "expected"),
+    [
+        # (done, stopped, skipped, pain median) per week
+        ("", {}, 0, [(0, 0, 0, None)]),
+        ("ddddddd", {0: 6, 1: 4, 2: 5}, 6, [(7, 0, 0, 5.0)]),
+        ("dxddsnd" + "dd", {0: 6, 3: 4, 8: 2}, 8, [(4, 1, 2, 5.0), (2, 0, 0, 2.0)]),
+        (
+            "sssssss" + "sssssss" + "d",
+            {14: 3},
+            14,
+            [(0, 0, 7, None), (0, 0, 7, None), (1, 0, 0, 3.0)],
+        ),
+    ],
+)
+def test_week_rows_count_every_program_week(
+    outcomes: str,
+    pains: dict[int, int],
+    today: int,
+    expected: list[tuple[int, int, int, float | None]],
 ) -> None:
-    progress = _history(n, with_baseline=with_baseline)
-    fitted = report_rows(progress, max_rows)
-    assert len(fitted.rows) + (1 if fitted.not_shown else 0) <= max_rows
-    assert len(fitted.rows) + fitted.not_shown == len(progress.points)
-    assert list(fitted.rows) == sorted(fitted.rows, key=lambda r: r.at)
-    if fitted.rows:
-        assert fitted.rows[-1] == progress.points[-1]  # the latest is always shown
+    check_ins = tuple(point(d, pain) for d, pain in sorted(pains.items()))
+    progress = replace(make(*check_ins, start=baseline(9), today=on(today)), days=days_of(outcomes))
+    rows = week_rows(progress)
+    assert [(r.done, r.stopped, r.skipped, r.pain) for r in rows] == expected
+    assert [r.number for r in rows] == list(range(1, len(expected) + 1))
+    assert rows[0].first == START and rows[-1].last == on(today)
+
+
+def test_week_rows_median_and_furthest_point_and_function() -> None:
+    check_ins = (point(0, 6, 1, 2, 2), point(1, 3, 3, 4, 4), point(2, 4, 2, 2, 1), point(3, 5))
+    function = (
+        FunctionSeries("Sitting", ((on(0), 3), (on(5), 5), (on(9), 8))),
+        FunctionSeries("Walking", ((on(1), 4),)),
+    )
+    progress = replace(make(*check_ins, today=on(9)), function=function)
+    first, second = week_rows(progress)
+    assert (first.pain, first.numbness, first.tingling, first.furthest) == (4.5, 2.0, 2.0, 4)
+    assert first.function == pytest.approx((5 + 4) / 2)  # each activity's latest that week
+    assert (second.pain, second.furthest, second.function) == (None, None, (8 + 4) / 2)
+    assert week_rows(replace(progress, function=()))[0].function is None
+
+
+def test_week_rows_without_program_days_count_the_check_ins_outcomes() -> None:
+    progress = make(point(0, 5), point(1, 5, outcome="stopped"), point(2, 4), today=on(2))
+    (row,) = week_rows(progress)
+    assert (row.done, row.stopped, row.skipped) == (2, 1, 0)
+
+
+def test_notable_days_list_everything_in_date_order() -> None:
+    marks = (
+        ExerciseMark(on(0), 1, "added"),
+        ExerciseMark(on(3), 2, "added"),
+        ExerciseMark(on(4), 2, "left_out", "worse_after_adding"),
+    )
+    safety = (
+        SafetyMark(on(4), "stop_exercise", ("worse_new_exercise",)),
+        SafetyMark(on(8), "soon", ("soon_signal",), ("night_pain",), released_on=on(10)),
+    )
+    progress = replace(
+        make(point(1, 5), point(8, 7), marks=marks, safety=safety, today=on(12)),
+        days=days_of("ddsssdddddddd"),
+    )
+    found = [
+        ((n.local_date - START).days, n.kind, n.exercise, n.tier, n.count)
+        for n in notable_days(progress)
+    ]
+    assert found == [
+        (0, "added", 1, None, 0),
+        (2, "skipped", None, None, 3),
+        (3, "added", 2, None, 0),
+        (4, "advice", 2, "stop_exercise", 0),
+        (4, "left_out", 2, None, 0),
+        (8, "signal", None, "soon", 0),
+        (8, "advice", None, "soon", 0),
+        (10, "released", None, "soon", 0),
+    ]
+
+
+def test_a_chart_line_breaks_at_a_day_without_ratings() -> None:
+    progress = make(point(1, 5), point(2, 5), point(4, 4), point(4, 3, kind="adhoc", hour=20))
+    series = chart_series(progress)
+    stretches = runs(series.points["pain"])
+    assert [[(p.local_date - START).days for p in run] for run in stretches] == [[1, 2], [4, 4]]
 
 
 # --- events --------------------------------------------------------------------------------------

@@ -84,6 +84,7 @@ async def test_export_round_trips_to_the_stored_rows(database_url: str) -> None:
             stored = list(
                 (await db.execute(select(SymptomReport).order_by(SymptomReport.id))).scalars()
             )
+        rows = [r for r in rows if r["kind"] != "routine"]  # days without a report: see below
         assert [r["pain"] for r in rows] == [
             str(s.pain) if s.pain is not None else "" for s in stored
         ]
@@ -93,3 +94,52 @@ async def test_export_round_trips_to_the_stored_rows(database_url: str) -> None:
         assert data["person"]["symptom_duration"] == "2to6w"
         assert len(data["daily_sessions"]) == 4
         assert "flow_data" not in data["person"]
+
+
+async def with_skipped_days(bot: BotHarness) -> None:
+    """Day 1 done, day 2 "Not today", day 3 not answered, day 4 done."""
+    await onboard(bot)
+    await bot.tap(USER, "Done")
+    await check_in(bot, 5, 2, 3, 3)
+    await next_day(bot)
+    await bot.tap(USER, "Not today")
+    await next_day(bot)
+    await next_day(bot)
+    await bot.tap(USER, "Done")
+    await check_in(bot, 3, 1, 2, 2)
+
+
+async def test_skipped_and_unanswered_days_are_in_the_export_and_the_report(
+    database_url: str,
+) -> None:
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        await with_skipped_days(bot)
+        await bot.say(USER, "/export")
+        documents = [m for m in bot.server.messages(USER) if m.kind == "document"]
+        csv_file = upload(bot, documents[-2].file_id)
+        rows = list(csv.DictReader(io.StringIO(csv_file.data.decode("utf-8-sig"))))
+        days = [(r["local_date"], r["routine_outcome"]) for r in rows if r["kind"] == "routine"]
+        assert days == [("2026-03-03", "skipped"), ("2026-03-04", "no_answer")]
+        assert [r["local_date"] for r in rows] == sorted(r["local_date"] for r in rows)
+        assert {r["symptom_side"] for r in rows} == {"right"}
+
+        await bot.say(USER, "/report")
+        pdf = upload(bot, bot.last(USER).file_id)
+        text = " ".join(PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text().split())
+        assert "Program weeks" in text
+        assert " 1 2 Mar – 5 Mar 2 2 0 " in text  # done, skipped (one not answered), stopped
+        assert "3 Mar Routines skipped 2 days in a row, to 4 Mar" in text
+
+
+async def test_the_export_speaks_the_persons_language(database_url: str) -> None:
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        await with_skipped_days(bot)
+        await bot.say(USER, "/language")
+        await bot.tap(USER, "Français")
+        await bot.say(USER, "/export")
+        documents = [m for m in bot.server.messages(USER) if m.kind == "document"]
+        csv_file = upload(bot, documents[-2].file_id)
+        assert csv_file.filename == "export-sciatique-2026-03-05.csv"
+        header = csv_file.data.decode("utf-8-sig").splitlines()[0]
+        assert header.startswith("date,heure,type,douleur,")
+        assert header.endswith(",jambe")

@@ -47,7 +47,12 @@ async def test_once_a_week_on_the_seventh_day_across_dst(database_url: str) -> N
         # Sundays 22 March, 29 March (the clocks went forward that night) and 5 April.
         assert len(messages) == 3
         assert all(m.kind == "photo" for m in messages)  # with the chart
-        assert "Pain 6 → 4" in messages[0].text or "6 → 4" in messages[0].text
+        first = messages[0].text.split("\n")
+        # Each figure once: this week's pain, then the start's (6) and what the change means.
+        assert first[1] == "Routines done: 0 of 7 days."  # none marked done here
+        assert first[2] == "This week: pain 4."
+        assert first[3] == "At the start it was 6: a meaningful improvement."
+        assert len(messages[0].text) <= 600
         assert len(env.routines(1)) == 21  # and a routine every morning, as ever
         # The last morning (Sunday 5 April) has both: the look back first, then the routine,
         # so the day's buttons stay on the last message.

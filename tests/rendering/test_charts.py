@@ -9,16 +9,28 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
+from matplotlib.figure import Figure
 from PIL import Image
 
 from bot.content import Catalogue, Content, load_content
-from bot.domain.progress import CheckInPoint, ExerciseMark, Progress, SafetyMark, chart_series
+from bot.domain.progress import (
+    CheckInPoint,
+    ExerciseMark,
+    FunctionSeries,
+    ProgramDay,
+    Progress,
+    SafetyMark,
+    Screening,
+    chart_series,
+)
 from bot.rendering import charts, report
 from bot.rendering.charts import (
     CAPTION_LIMIT,
     HEIGHT_PX,
     LABEL_GAP_PX,
+    WEEKLY_LIMIT,
     WIDTH_PX,
     format_day,
     has_enough_for_chart,
@@ -28,6 +40,7 @@ from bot.rendering.charts import (
     render_not_enough,
     render_weekly,
 )
+from bot.rendering.i18n import texts_for
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MESSAGE_LIMIT = 4096
@@ -45,7 +58,7 @@ RATINGS = [
     (2, 0, 1, 1), (1, 0, 0, 1), (2, 0, 0, 1), (1, 0, 0, 1), (1, 0, 0, 1), (1, 0, 0, 1),
     (1, 0, 0, 1), (1, 0, 0, 1), (1, 0, 0, 1), (1, 0, 0, 1), (1, 0, 0, 1), (1, 0, 0, 1),
 ]  # fmt: skip
-SKIPPED = frozenset({10, 19})
+SKIPPED = frozenset({10, 19, 30, 31})  # 30 and 31: two days in a row
 STOPPED = frozenset({4})
 
 
@@ -63,12 +76,17 @@ def sample_progress(weeks: int = 4, *, language: str = "en") -> Progress:
     days = weeks * 7
     baseline = CheckInPoint(_at(START, 8, 15), START, "baseline", 6, 3, 4, 4, None, None)
     check_ins: list[CheckInPoint] = []
+    program_days: list[ProgramDay] = []
     program_day = 0
     for offset in range(days):
         local = START + timedelta(days=offset)
-        if offset in SKIPPED:
-            continue
         program_day += 1
+        if offset in SKIPPED:
+            program_days.append(ProgramDay(local, program_day, "skipped"))
+            continue
+        program_days.append(
+            ProgramDay(local, program_day, "stopped" if offset in STOPPED else "done")
+        )
         outcome = "stopped" if offset in STOPPED else "done"
         pain, numbness, tingling, extent = RATINGS[offset % len(RATINGS)]
         at = _at(local, 9, 30)
@@ -92,6 +110,11 @@ def sample_progress(weeks: int = 4, *, language: str = "en") -> Progress:
         ExerciseMark(START + timedelta(days=4), 4, "left_out", "worse_after_adding"),
         ExerciseMark(START + timedelta(days=6), 5, "added"),
     )
+    late = (
+        (SafetyMark(START + timedelta(days=52), "review", ("worse_for_days",)),)
+        if weeks >= 8
+        else ()
+    )
     safety = (
         SafetyMark(START + timedelta(days=4), "stop_exercise", ("worse_new_exercise",)),
         SafetyMark(START + timedelta(days=13), "watch", ("small_rise",)),
@@ -101,7 +124,10 @@ def sample_progress(weeks: int = 4, *, language: str = "en") -> Progress:
             ("soon_signal",),
             released_on=START + timedelta(days=16),
         ),
+        *late,
     )
+    skipped = sum(1 for offset in SKIPPED if offset < days)
+    stopped = sum(1 for offset in STOPPED if offset < days)
     return Progress(
         language=language,
         time_zone=ZONE,
@@ -113,12 +139,14 @@ def sample_progress(weeks: int = 4, *, language: str = "en") -> Progress:
         marks=marks,
         safety=safety,
         routines_sent=days,
-        routines_done=days - len(SKIPPED) - len(STOPPED),
-        routines_stopped=len(STOPPED),
-        routines_skipped=len(SKIPPED),
+        routines_done=days - skipped - stopped,
+        routines_stopped=stopped,
+        routines_skipped=skipped,
         exercises_in_routine=(1, 2, 3, 5),
         exercises_left_out=((4, "worse_after_adding"),),
         symptom_side="left",
+        days=tuple(program_days),
+        screening=Screening(START, ()),
     )
 
 
@@ -404,29 +432,109 @@ def test_weekly_look_back_counts_this_weeks_routines_and_says_the_trend(
     text = render_weekly(progress, content, progress.today)
     lines = text.split("\n")
     assert lines[0] == "<b>Your week: 23 March to 29 March</b>"
-    assert lines[1] == "Routines done this week: 7."
+    assert lines[1] == "Routines done: 7 of 7 days."
     assert lines[2] == "This week: pain 3 → 2."
-    assert "Pain 6 → 2 since you started: a meaningful improvement." in lines
+    assert lines[3] == "At the start it was 6: a meaningful improvement."
+    assert "since you started" not in text  # the latest pain (2) is said once, above
     assert lines[-1] == "Keep going as planned, and stop any exercise that hurts."
-    assert message_length(text) <= MESSAGE_LIMIT
+    assert len(text) <= WEEKLY_LIMIT
 
 
-def test_weekly_look_back_of_a_week_with_a_skipped_day(
+def test_weekly_look_back_of_a_week_with_a_skipped_day_and_advice(
     progress: Progress, content: Content
 ) -> None:
-    text = render_weekly(progress, content, START + timedelta(days=13))  # days 7-13, 10 skipped
-    assert "Routines done this week: 6." in text
+    text = render_weekly(progress, content, START + timedelta(days=15))  # days 9-15, 10 skipped
+    assert "Routines done: 6 of 7 days." in text
+    assert (
+        "Advice this week: see a doctor or physiotherapist soon (17 March) and keep an eye on"
+        " a small rise (15 March)." in text.split("\n")
+    )
+    assert len(text) <= WEEKLY_LIMIT
+
+
+def _bad_week(language: str) -> Progress:
+    """The issue's week: one routine done in seven days, pain 6 → 5 this week, 5 at the start,
+    told to see a doctor."""
+    base = sample_progress(2, language=language)
+    monday = START + timedelta(days=7)
+    days = tuple(
+        ProgramDay(monday + timedelta(days=n), 8 + n, "done" if n == 2 else "no_answer")
+        for n in range(7)
+    )
+    start = replace(base.baseline, pain=5) if base.baseline else None
+    check_ins = (
+        CheckInPoint(_at(monday + timedelta(days=2), 9), monday + timedelta(days=2), "session",
+                     6, 3, 4, 4, 10, "done"),
+        CheckInPoint(_at(monday + timedelta(days=5), 9), monday + timedelta(days=5), "adhoc",
+                     5, 3, 4, 4, None, None),
+    )  # fmt: skip
+    safety = (SafetyMark(monday + timedelta(days=5), "soon", ("soon_signal",)),)
+    return replace(base, baseline=start, check_ins=check_ins, days=days, safety=safety, marks=())
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            [
+                "<b>Your week: 9 March to 15 March</b>",
+                "Routines done: 1 of 7 days.",
+                "This week: pain 6 → 5.",
+                "At the start it was 5: no clear change yet.",
+                "Advice this week: see a doctor or physiotherapist soon (14 March).",
+                "Please follow the advice I gave you on 14 March before going on with the"
+                " exercises.",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "<b>Votre semaine\u00a0: du 9 mars au 15 mars</b>",
+                "Séances faites\u00a0: 1 sur 7 jours.",
+                "Cette semaine\u00a0: douleur 6 → 5.",
+                "Au départ, elle était à 5\u00a0: pas de changement net pour l’instant.",
+                "Conseil donné cette semaine\u00a0: consulter prochainement un médecin ou un"
+                " kinésithérapeute (14 mars).",
+                "Avant de reprendre les exercices, suivez les conseils que je vous ai donnés le"
+                " 14 mars.",
+            ],
+        ),
+    ],
+)
+def test_weekly_look_back_says_each_figure_once_and_names_the_advice(
+    language: str, expected: list[str]
+) -> None:
+    content = texts_for(language).content
+    text = render_weekly(_bad_week(language), content, START + timedelta(days=13))
+    assert text.split("\n") == expected
+    assert len(text) <= WEEKLY_LIMIT
+    # Each figure once: the week's pain pair is not repeated as a since-the-start pair.
+    assert text.count("6 → 5") == 1 and "5 → 5" not in text
 
 
 def test_weekly_look_back_without_check_ins_says_so_calmly(
     progress: Progress, content: Content
 ) -> None:
     text = render_weekly(progress, content, progress.today + timedelta(days=30))
-    assert "Routines done this week: 0." in text
+    assert "Routines done: 0 of 7 days." in text
     assert "I have no check-in from you this week" in text
-    assert "since you started" not in text
-    empty = replace(progress, baseline=None, check_ins=(), marks=(), safety=())
+    assert "At the start" not in text
+    empty = replace(progress, baseline=None, check_ins=(), marks=(), safety=(), days=())
     assert "I have no check-in from you this week" in render_weekly(empty, content, START)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_longest_weekly_look_back_stays_within_its_limit(language: str) -> None:
+    """Every measure moved, advice of every tier: still at most 600 characters."""
+    base = sample_progress(4, language=language)
+    safety = tuple(
+        SafetyMark(base.today - timedelta(days=n % 7), tier, ())
+        for n, tier in enumerate(("urgent", "soon", "stop_exercise", "review", "watch"))
+    )
+    text = render_weekly(replace(base, safety=safety), texts_for(language).content, base.today)
+    assert len(text) <= WEEKLY_LIMIT
+    assert text.split("\n")[-2].count("(") == 5  # every tier named, in one line
 
 
 # --- The catalogue -------------------------------------------------------------------------------
@@ -459,3 +567,34 @@ def test_chart_words_follow_the_catalogue(progress: Progress, content: Content) 
     longer = Content("fr", content.exercises, Catalogue("fr", texts))
     image = _image(render_chart(replace(progress, language="fr"), longer))
     assert image.size == (WIDTH_PX, HEIGHT_PX)
+
+
+# --- Gaps and PSFS -------------------------------------------------------------------------------
+
+
+def test_a_skipped_day_is_a_gap_in_the_drawn_line(progress: Progress) -> None:
+    """The lines the chart draws for pain never join across a day without ratings."""
+    series = chart_series(progress)
+    fig = Figure()
+    ax = fig.add_axes((0, 0, 1, 1))
+    charts._plot(ax, series, "pain")
+    skipped = {series.x_of(START + timedelta(days=offset)) + 0.5 for offset in (10, 19)}
+    lines = [
+        [float(x) for x in np.asarray(line.get_xdata(), dtype=float)]
+        for line in ax.lines
+        if line.get_linestyle() == "-"
+    ]
+    assert len(lines) == 3  # days 0-9, 11-18, 20-27
+    for xs in lines:
+        assert not any(min(xs) < x < max(xs) for x in skipped)
+        assert all(b - a <= 1.5 for a, b in itertools.pairwise(xs))  # consecutive days only
+    ticks = {n + 0.5 for n in range(series.days)}
+    assert {x for xs in lines for x in xs if x in ticks}  # single check-ins sit on their tick
+
+
+def test_psfs_panel_is_drawn_only_with_ratings(progress: Progress, content: Content) -> None:
+    plain = render_chart(progress, content)
+    function = (FunctionSeries("Sitting 30 minutes", ((START, 3), (START + timedelta(days=7), 5))),)
+    rated = render_chart(replace(progress, function=function), content)
+    assert rated != plain
+    assert Image.open(io.BytesIO(rated)).size == (WIDTH_PX, HEIGHT_PX)

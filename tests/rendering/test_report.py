@@ -12,8 +12,16 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, PdfObject
 
 from bot.content import Catalogue, Content, load_content
-from bot.domain.progress import CheckInPoint, Progress, SafetyMark
-from bot.rendering.charts import render_chart
+from bot.domain.progress import (
+    CheckInPoint,
+    FunctionSeries,
+    Progress,
+    SafetyMark,
+    Screening,
+    notable_days,
+    week_rows,
+)
+from bot.rendering.charts import SHORT_DATE, format_day, plain_text, render_chart
 from bot.rendering.i18n import texts_for
 from bot.rendering.report import file_name, render_report, report_filename
 from tests.rendering.test_charts import START, sample_progress
@@ -115,27 +123,101 @@ def test_report_lists_exercises_with_why_one_was_left_out(
     assert "5. Buttock stretch (piriformis) 8 Mar In the routine" in text
 
 
-def test_report_lists_every_warning_sign_and_advice_with_its_date(
+def test_report_lists_every_notable_day_with_its_date(
     document: tuple[PdfReader, str],
 ) -> None:
     _, text = document
+    assert "2 Mar Exercises added 1 (2 Mar), 2 (3 Mar), 3 (4 Mar), and 4 (5 Mar)" in text
     assert "6 Mar Stop one exercise Leave out exercise 4, Straight-leg lift" in text
+    assert "6 Mar Exercise left out 4. Straight-leg lift with a belt (sore leg): symptoms" in text
+    assert "8 Mar Exercise added 5. Buttock stretch (piriformis)" in text
     assert "15 Mar Watch Carry on as planned, and keep an eye" in text
     assert "17 Mar See a professional" in text
-    assert "Hold lifted on 18 Mar." in text
+    assert "18 Mar Hold lifted See a professional soon" in text
 
 
-def test_report_table_shows_the_start_and_the_latest_check_ins(
-    document: tuple[PdfReader, str], progress: Progress
+def test_report_names_the_screening_at_the_start(progress: Progress, content: Content) -> None:
+    _, text = _read(render_report(progress, content, None))
+    assert "Warning-sign questions at the start (2 Mar 2026): none of the signs." in text
+    flagged = replace(progress, screening=Screening(START, ("age", "night_pain"), "soon"))
+    _, text = _read(render_report(flagged, content, None))
+    assert (
+        "Warning-sign questions at the start (2 Mar 2026): First back pain, under 20 or over 55"
+        " and Constant or night pain. Advice given: See a professional soon." in text
+    )
+    _, text = _read(render_report(replace(progress, screening=None), content, None))
+    assert "The warning-sign questions at the start are not on record." in text
+
+
+def _expected_notables(progress: Progress, cat: Catalogue) -> list[str]:
+    """What each notable day must show: its date and what happened (additions by number)."""
+    language = progress.language
+    expected = []
+    for notable in notable_days(progress):
+        day = format_day(notable.local_date, cat, language, SHORT_DATE)
+        if notable.kind == "added":
+            expected.append(f"{notable.exercise} ({day})")  # in a row of additions, or alone
+            continue
+        if notable.kind == "advice":
+            label = cat.text(f"report.tier.{notable.tier}")
+        else:
+            label = cat.text(f"report.notable.{notable.kind}")
+        expected.append(f"{day} {plain_text(label)}")
+    return expected
+
+
+@pytest.mark.parametrize("weeks", [6, 12])
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_whole_program_fits_one_page_with_every_week_and_notable_day(
+    weeks: int, language: str
 ) -> None:
-    _, text = document
-    assert "2 Mar Start 6 3 4 Below the knee (calf or shin)" in text
-    assert "29 Mar Day 26: done 2 0 1 Lower back only" in text
-    assert "15 Mar Extra check-in 5 2 2 Thigh, above the knee" in text
-    hidden = re.search(r"Earlier check-ins not shown: (\d+)\.", text)
-    assert hidden is not None
-    shown = len(re.findall(r"\d+ Mar (?:Day \d+: [a-z ]+?|Extra check-in) \d+ \d+ \d+ ", text))
-    assert shown + int(hidden.group(1)) == len(progress.check_ins)
+    progress = sample_progress(weeks, language=language)
+    content = texts_for(language).content
+    cat = content.catalogue
+    reader, text = _read(render_report(progress, content, render_chart(progress, content)))
+    assert len(reader.pages) == 1
+    rows = week_rows(progress)
+    assert len(rows) == weeks
+    for row in rows:
+        first = format_day(row.first, cat, language, SHORT_DATE)
+        last = format_day(row.last, cat, language, SHORT_DATE)
+        assert f" {row.number} {first} – {last} {row.done} {row.skipped} {row.stopped} " in text
+    for words in _expected_notables(progress, cat):
+        if words[0].isdigit() and "(" in words:
+            day = words.split(" (")[1].rstrip(")")
+            assert words in text or f"{day} {plain_text(cat.text('report.notable.added'))}" in text
+        else:
+            assert words in text
+    skipped = plain_text(cat.text("report.notable.skipped"))
+    assert f"{format_day(START + timedelta(days=30), cat, language, SHORT_DATE)} {skipped}" in text
+    assert "not shown" not in text and "non affich" not in text
+
+
+def test_week_medians_use_the_persons_decimal_mark(content: Content) -> None:
+    _, english = _read(render_report(sample_progress(4), content, None))
+    assert " 3 16 Mar – 22 Mar 6 1 0 3.5 1 2 Thigh, above the knee" in english
+    french = sample_progress(4, language="fr")
+    _, text = _read(render_report(french, texts_for("fr").content, None))
+    assert " 3 16 mars – 22 mars 6 1 0 3,5 1 2 Cuisse, au-dessus du genou" in text
+
+
+def test_psfs_column_appears_only_when_activities_were_rated(
+    progress: Progress, content: Content
+) -> None:
+    _, text = _read(render_report(progress, content, None))
+    assert "PSFS" not in text
+    rated = replace(
+        progress,
+        function=(
+            FunctionSeries("Sitting", ((START, 3), (START + timedelta(days=20), 6))),
+            FunctionSeries("Walking", ((START, 4),)),
+        ),
+    )
+    _, text = _read(render_report(rated, content, None))
+    assert "Furthest point PSFS" in text
+    assert "Below the knee (calf or shin) 3,5" not in text
+    assert "Below the knee (calf or shin) 3.5" in text  # week 1: (3 + 4) / 2
+    assert "Buttock or hip 5" in text  # week 4: (6 + 4) / 2
 
 
 def test_report_has_no_name_and_says_it_is_not_a_diagnosis(
@@ -155,8 +237,8 @@ def test_a_long_history_still_fits_one_page(content: Content) -> None:
     progress = replace(progress, safety=(*progress.safety, *many))
     reader, text = _read(render_report(progress, content, render_chart(progress, content)))
     assert len(reader.pages) == 1
-    assert "Earlier check-ins not shown:" in text
-    assert "24 May Day" in text  # the latest check-in
+    assert "On these dates: 15 Mar, 22 Mar, 24 Mar," in text  # the watch advice share a row
+    assert " 12 18 May – 24 May 7 0 0 1 0 0 Lower back only" in text  # the latest week
 
 
 def _baselines(pdf: bytes) -> list[tuple[float, str]]:
@@ -179,13 +261,12 @@ def test_long_translated_words_wrap_and_stay_above_the_note(
         texts[f"measures.extent.{level}"] = f"Niveau {level} : une description longue " * 3
     wordy = Content("fr", content.exercises, Catalogue("fr", texts))
     pdf = render_report(progress, wordy, render_chart(progress, wordy))
-    reader, text = _read(pdf)
+    reader, _ = _read(pdf)
     assert len(reader.pages) == 1
     runs = _baselines(pdf)
     note = next(y for y, run in runs if run.startswith("Made by a self-help exercise bot"))
-    latest = next(y for y, run in runs if run.startswith("29 Mar"))
+    latest = next(y for y, run in runs if run.startswith("23 Mar – 29 Mar"))
     assert latest > note  # above it on the page
-    assert "Earlier check-ins not shown:" in text
 
 
 def test_repeated_watch_advice_shares_one_row_with_its_dates(
@@ -201,7 +282,7 @@ def test_repeated_watch_advice_shares_one_row_with_its_dates(
     assert text.count("Carry on as planned") == 1
 
 
-def test_an_impossibly_long_list_of_advice_says_what_it_leaves_out(
+def test_an_impossibly_long_list_of_advice_goes_on_a_second_page(
     progress: Progress, content: Content
 ) -> None:
     urgent = tuple(
@@ -209,12 +290,12 @@ def test_an_impossibly_long_list_of_advice_says_what_it_leaves_out(
         for d in range(28)
     )
     reader, text = _read(render_report(replace(progress, safety=urgent), content, None))
-    assert len(reader.pages) == 1
-    hidden = re.search(r"Entries not shown for lack of room: (\d+)\.", text)
-    assert hidden is not None
-    shown = text.count("Urgent (same day)") + text.count("Warning sign ")
-    assert shown + int(hidden.group(1)) == 28 * 3
-    assert "29 Mar Day 26: done" in text  # the check-ins keep their room
+    assert len(reader.pages) == 2  # nothing is left out
+    assert text.count("Urgent (same day)") == 28
+    assert text.count("Warning sign ") == 28 * 2
+    assert "Notable days (continued)" in text or "Program weeks (continued)" in text
+    assert " 4 23 Mar – 29 Mar 7 0 0 2 1 1 Buttock or hip" in text
+    assert text.count("It is not a diagnosis") == 2  # the note on each page
 
 
 def test_an_empty_history_gives_a_calm_one_page_report(content: Content) -> None:
@@ -233,6 +314,8 @@ def test_an_empty_history_gives_a_calm_one_page_report(content: Content) -> None
         routines_skipped=0,
         exercises_in_routine=(),
         exercises_left_out=(),
+        days=(),
+        screening=None,
     )
     reader, text = _read(render_report(empty, content, None))
     assert len(reader.pages) == 1
@@ -242,7 +325,7 @@ def test_an_empty_history_gives_a_calm_one_page_report(content: Content) -> None
         "Which leg has the symptoms was not asked.",
         "No starting point was recorded.",
         "Not enough check-ins yet for a chart.",
-        "No warning signs were reported and no safety advice was given.",
+        "No warning signs were reported, no advice was given and no exercise changed.",
         "No check-ins yet.",
         "1. Lying back bend (press-up) – Not added yet",
         "Routines done: 0 of 0.",
@@ -256,7 +339,7 @@ def test_a_baseline_alone_is_shown_as_the_starting_point(
     only = replace(progress, check_ins=(), safety=())
     _, text = _read(render_report(only, content, None))
     assert "Starting point (2 Mar 2026): pain 6/10, numbness 3/10, tingling 4/10," in text
-    assert "2 Mar Start 6 3 4 Below the knee (calf or shin)" in text
+    assert " 1 2 Mar – 8 Mar 6 0 1 – – – –" in text  # routines, and no ratings to sum up
 
 
 def test_stop_signals_are_listed_by_name(progress: Progress, content: Content) -> None:

@@ -267,10 +267,12 @@ async def test_export_contains_every_stored_row(history: tuple[Services, Stored]
         assert sorted(exported[table], key=lambda r: r["id"]) == [plain(r) for r in rows[table]]
     assert exported["exported_at"] == "2026-03-06T08:00:00+00:00"
     csv_rows = list(csv.reader(io.StringIO(uploads["sciatica-check-ins-2026-03-06.csv"].decode())))
-    assert len(csv_rows) == 1 + len(rows["symptom_reports"])
+    reported = {r["session_id"] for r in rows["symptom_reports"]}
+    silent = [s for s in rows["daily_sessions"] if s["id"] not in reported]
+    assert len(csv_rows) == 1 + len(rows["symptom_reports"]) + len(silent)
 
 
-async def test_the_csv_has_one_row_per_report_in_local_time(
+async def test_the_csv_has_one_row_per_report_and_per_day_without_one(
     history: tuple[Services, Stored],
 ) -> None:
     services, stored = history
@@ -281,8 +283,9 @@ async def test_the_csv_has_one_row_per_report_in_local_time(
     assert data.startswith("\ufeff".encode())  # a BOM, so spreadsheets read UTF-8
     header, *lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert tuple(header) == progress.CSV_COLUMNS
-    assert [line[2] for line in lines] == [r.kind.value for r in reports]  # every report
-    by_column = [dict(zip(header, line, strict=True)) for line in lines]
+    reports_only = [line for line in lines if line[2] != "routine"]
+    assert [line[2] for line in reports_only] == [r.kind.value for r in reports]  # every report
+    by_column = [dict(zip(header, line, strict=True)) for line in reports_only]
     stop = by_column[[r.id for r in reports].index(stored.stop_report)]
     assert stop == {
         "local_date": "2026-03-04",
@@ -302,7 +305,7 @@ async def test_the_csv_has_one_row_per_report_in_local_time(
     }
     fever = by_column[[r.id for r in reports].index(stored.fever_report)]
     assert (fever["stop_signals"], fever["program_day"], fever["settled"]) == ("fever", "", "")
-    rescreen = by_column[-1]
+    rescreen = next(row for row in reversed(by_column) if row["kind"] == "rescreen")
     assert (rescreen["kind"], rescreen["pain"], rescreen["furthest_point"]) == ("rescreen", "", "")
     unsaid = progress.check_ins_csv(reports, sessions, PARIS).decode("utf-8-sig")
     assert {row["symptom_side"] for row in csv.DictReader(io.StringIO(unsaid))} == {""}
