@@ -16,6 +16,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from bot.domain.function import FunctionSeries
 from bot.domain.program import EXERCISE_ORDER, ExclusionReason
 from bot.domain.safety import (
     EXTENT,
@@ -141,6 +142,8 @@ class Progress:
     exercises_in_routine: tuple[int, ...]  # today's routine
     exercises_left_out: tuple[tuple[int, str], ...]  # (exercise id, reason)
     symptom_side: str | None = None  # "left" | "right" | None (not said yet)
+    # Everyday activities (PSFS, clinical.md §3): the ones in use, with their ratings.
+    function: tuple[FunctionSeries, ...] = ()
 
     def __post_init__(self) -> None:
         if self.symptom_duration is not None and self.symptom_duration not in SYMPTOM_DURATIONS:
