@@ -110,7 +110,10 @@ async def on_rate(turn: Turn, data: FunctionData, value: str, message_id: int) -
 
 
 async def on_text(turn: Turn, data: FunctionData, text: str) -> None:
-    """Typed: an activity in a few words while naming; "6" or "6/10" while rating."""
+    """Typed: an activity in a few words while naming; "6" or "6/10" while rating; "skip"."""
+    if _means_skip(text, turn.t("function.skip_words")):
+        await _skip(turn, data, edit=data.card)
+        return
     if data.step == FunctionStep.RATE:
         try:
             rating = parse_rating(text, RATING_MAX)
@@ -124,6 +127,11 @@ async def on_text(turn: Turn, data: FunctionData, text: str) -> None:
         turn.response.add(turn.t("function.use_buttons"))
         return
     _add_label(turn, data, label, edit=data.card)
+
+
+def _means_skip(text: str, words: str) -> bool:
+    said = " ".join(text.casefold().strip(" .!").split())
+    return said in {w.strip().casefold() for w in words.split("|")}
 
 
 def _add_label(turn: Turn, data: FunctionData, label: str, *, edit: int | None) -> None:
@@ -148,7 +156,7 @@ async def _rated(turn: Turn, data: FunctionData, rating: int, *, edit: int | Non
     _close(turn, data)
 
 
-async def _skip(turn: Turn, data: FunctionData, *, edit: int) -> None:
+async def _skip(turn: Turn, data: FunctionData, *, edit: int | None) -> None:
     """Nothing is stored; the activities in use (if any) stay."""
     _retire(turn, data, keep=edit)
     onboarding = Next(data.then) is Next.ONBOARDING

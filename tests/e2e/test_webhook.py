@@ -436,7 +436,7 @@ class Person:
 
     @property
     def typed(self) -> list[str]:
-        return [*(str(r) for r in self.ratings), self.reminder.strftime("%H:%M")]
+        return [*(str(r) for r in self.ratings), "skip", self.reminder.strftime("%H:%M")]
 
     @property
     def markers(self) -> list[str]:
@@ -447,6 +447,8 @@ class Person:
             f"Numbness: {numbness}/10",
             f"Tingling: {tingling}/10",
             "Thank you, recorded.",
+            "One more question, and you may skip it.",
+            "Skipped.",
             "At what time should I send",
             f"Your routine time: {self.reminder.strftime('%H:%M')}.",
             "Which time zone are you in?",
@@ -580,7 +582,7 @@ async def check_onboarded_once_in_order(
     # Every update applied once: one row per person, one baseline each, every update done.
     assert sorted(patients) == [p.user_id for p in crowd]
     assert sorted(uid for _, uid in baselines) == [p.user_id for p in crowd]
-    assert states == {InboxState.DONE: len(crowd) * 9}
+    assert states == {InboxState.DONE: len(crowd) * 10}
     by_user = {uid: report for report, uid in baselines}
     for person in crowd:
         row, report = patients[person.user_id], by_user[person.user_id]
