@@ -73,7 +73,9 @@ class FunctionSummary:
 
     @property
     def beyond_error(self) -> bool:
-        return abs(self.average_change) >= AVERAGE_CHANGE or any(
+        # In whole points (the sums), so 10/3 → 16/3 is exactly 2 and not 1.999...
+        total = sum(a.change for a in self.activities)
+        return abs(total) >= AVERAGE_CHANGE * len(self.activities) or any(
             a.beyond_error for a in self.activities
         )
 
