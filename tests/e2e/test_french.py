@@ -115,6 +115,7 @@ async def test_the_command_menu_is_set_in_each_language(database_url: str) -> No
             "heure",
             "fuseau",
             "jambe",
+            "activites",
             "rappels",
             "hebdo",
             "langue",
@@ -125,6 +126,7 @@ async def test_the_command_menu_is_set_in_each_language(database_url: str) -> No
         assert french["aujourdhui"] == FR.t("commands.today")
         assert french["aide"] == FR.t("commands.help")
         assert french["reprendre"] == FR.t("commands.resume")
+        assert french["activites"] == "Vos activités du quotidien"
         assert list(english)[:3] == ["today", "checkin", "status"]
         assert len(english) == len(french)
         assert english["today"] == EN.t("commands.today")
