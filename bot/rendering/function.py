@@ -7,11 +7,14 @@ from collections.abc import Sequence
 from datetime import date
 from html import escape
 
+from babel import Locale
 from babel.numbers import format_decimal
 
 from bot.botapi.callbacks import flow_button, function_button
+from bot.content import Catalogue
 from bot.domain.flows import FunctionData, FunctionStep
 from bot.domain.function import COMMON_ACTIVITIES, MAX_ACTIVITIES, RATING_MAX, FunctionSummary
+from bot.rendering.charts import plain_text
 from bot.rendering.i18n import Texts
 from bot.rendering.replies import Button, Keyboard, rows
 
@@ -131,6 +134,32 @@ def current(activities: Sequence[tuple[str, int | None, date | None]], texts: Te
 def _number(value: float, texts: Texts) -> str:
     """An average with at most one decimal, as the person's language writes it ("4.5", "4,5")."""
     return str(format_decimal(value, format="0.#", locale=texts.locale))
+
+
+def report_text(summary: FunctionSummary | None, cat: Catalogue) -> str:
+    """The PDF's short block (plain text): start → latest per activity, the average, and the
+    measurement-error note ("" when no activity is rated)."""
+    if summary is None:
+        return ""
+    items = cat.text("format.list_separator").join(
+        cat.text("function.report.item", label=label_of(a.label), start=a.start, latest=a.latest)
+        for a in summary.activities
+    )
+    locale = Locale.parse(cat.language)
+    key = "function.report.beyond" if summary.beyond_error else "function.report.within"
+    return plain_text(
+        " ".join(
+            [
+                cat.text("function.report.title", items=items),
+                cat.text(
+                    "function.report.average",
+                    start=format_decimal(summary.start_average, format="0.#", locale=locale),
+                    latest=format_decimal(summary.latest_average, format="0.#", locale=locale),
+                ),
+                cat.text(key),
+            ]
+        )
+    )
 
 
 def progress_lines(summary: FunctionSummary | None, texts: Texts) -> str:
