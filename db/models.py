@@ -134,6 +134,8 @@ class Patient(Base):
     # Which leg has the symptoms: "left" or "right" (None: not asked yet; "asked": the question
     # is open for someone who onboarded before it existed). The pictures show that leg.
     symptom_side: Mapped[str | None] = mapped_column(String(8))
+    # When the function question (PSFS, clinical.md §3) was answered or skipped at onboarding.
+    function_asked_at: Mapped[datetime | None]
     blocked_at: Mapped[datetime | None]
     paused_until: Mapped[date | None] = mapped_column(Date)
     next_send_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -246,6 +248,37 @@ class SafetyEvent(Base):
     suspected_exercise: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
+
+
+class FunctionActivity(Base):
+    """An everyday activity the person named for the functional scale (PSFS, clinical.md §3).
+    Replaced ones are retired (``retired_at``), never deleted: their ratings stay."""
+
+    __tablename__ = "function_activities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(SmallInteger)  # 1 to 3, the order named
+    label: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
+class FunctionRating(Base):
+    """One rating of an activity: 0 (unable) to 10 (as before the problem); ``kind`` is "start"
+    (when it was named) or "weekly" (with the weekly look back)."""
+
+    __tablename__ = "function_ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("function_activities.id", ondelete="CASCADE"), index=True
+    )
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    rated_at: Mapped[datetime]
 
 
 class InboxUpdate(Base):

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.program import PatientStatus, RoutineOutcome
 from db.models import (
     DailySession,
+    FunctionActivity,
+    FunctionRating,
     Patient,
     ReportKind,
     SafetyEvent,
@@ -50,6 +52,9 @@ def new_patient(
 
 async def delete_patient(db: AsyncSession, patient_id: int) -> None:
     """Erase every row about a person (children first, so it holds without FK cascades too)."""
+    activities = select(FunctionActivity.id).where(FunctionActivity.patient_id == patient_id)
+    await db.execute(delete(FunctionRating).where(FunctionRating.activity_id.in_(activities)))
+    await db.execute(delete(FunctionActivity).where(FunctionActivity.patient_id == patient_id))
     await db.execute(delete(SafetyEvent).where(SafetyEvent.patient_id == patient_id))
     await db.execute(delete(SymptomReport).where(SymptomReport.patient_id == patient_id))
     await db.execute(delete(DailySession).where(DailySession.patient_id == patient_id))
@@ -291,6 +296,96 @@ async def advised_once(db: AsyncSession, patient_id: int, since: datetime | None
         query = query.where(SafetyEvent.created_at >= since)
     result = await db.execute(query)
     return {reason for reasons in result.scalars() for reason in reasons}
+
+
+# Function (PSFS, clinical.md §3)
+
+
+async def current_activities(db: AsyncSession, patient_id: int) -> list[FunctionActivity]:
+    """The activities in use (not retired), in the order named."""
+    result = await db.execute(
+        select(FunctionActivity)
+        .where(FunctionActivity.patient_id == patient_id, FunctionActivity.retired_at.is_(None))
+        .order_by(FunctionActivity.position, FunctionActivity.id)
+    )
+    return list(result.scalars())
+
+
+async def activities_of(db: AsyncSession, patient_id: int) -> list[FunctionActivity]:
+    """Every activity ever named, retired ones too, oldest first."""
+    result = await db.execute(
+        select(FunctionActivity)
+        .where(FunctionActivity.patient_id == patient_id)
+        .order_by(FunctionActivity.created_at, FunctionActivity.position, FunctionActivity.id)
+    )
+    return list(result.scalars())
+
+
+async def replace_activities(
+    db: AsyncSession, patient_id: int, rated: Sequence[tuple[str, int]], now: datetime
+) -> list[FunctionActivity]:
+    """Retire the current activities (their ratings stay) and add these, each with its
+    starting rating."""
+    await db.execute(
+        update(FunctionActivity)
+        .where(FunctionActivity.patient_id == patient_id, FunctionActivity.retired_at.is_(None))
+        .values(retired_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    rows = [
+        FunctionActivity(patient_id=patient_id, position=i, label=label, created_at=now)
+        for i, (label, _) in enumerate(rated, start=1)
+    ]
+    db.add_all(rows)
+    await db.flush()
+    for row, (_, rating) in zip(rows, rated, strict=True):
+        db.add(FunctionRating(activity_id=row.id, rating=rating, kind="start", rated_at=now))
+    return rows
+
+
+async def get_activity(
+    db: AsyncSession, patient_id: int, activity_id: int
+) -> FunctionActivity | None:
+    """One of the person's activities (None if it is someone else's or gone)."""
+    row = await db.get(FunctionActivity, activity_id)
+    return row if row is not None and row.patient_id == patient_id else None
+
+
+def add_function_rating(
+    db: AsyncSession, activity_id: int, rating: int, kind: str, now: datetime
+) -> FunctionRating:
+    row = FunctionRating(activity_id=activity_id, rating=rating, kind=kind, rated_at=now)
+    db.add(row)
+    return row
+
+
+async def function_ratings_of(db: AsyncSession, patient_id: int) -> list[FunctionRating]:
+    """Every rating of every activity of the person (retired ones too), oldest first."""
+    result = await db.execute(
+        select(FunctionRating)
+        .join(FunctionActivity, FunctionActivity.id == FunctionRating.activity_id)
+        .where(FunctionActivity.patient_id == patient_id)
+        .order_by(FunctionRating.rated_at, FunctionRating.id)
+    )
+    return list(result.scalars())
+
+
+async def ratings_since(
+    db: AsyncSession, activity_ids: Sequence[int], kind: str, since: datetime
+) -> dict[int, FunctionRating]:
+    """The latest rating of ``kind`` since ``since`` of each of these activities."""
+    if not activity_ids:
+        return {}
+    result = await db.execute(
+        select(FunctionRating)
+        .where(
+            FunctionRating.activity_id.in_(activity_ids),
+            FunctionRating.kind == kind,
+            FunctionRating.rated_at >= since,
+        )
+        .order_by(FunctionRating.rated_at, FunctionRating.id)
+    )
+    return {row.activity_id: row for row in result.scalars()}
 
 
 def _rowcount(result: Any) -> int:

@@ -33,9 +33,10 @@ class Action(StrEnum):
     COMMAND = "c"  # a button that does what a command does: ref = command name
     ACK = "a"  # "I am getting help now": acknowledged, changes nothing
     SILENCE = "s"  # after silent mornings: ref = carry / pause / stop (bot.domain.silence)
+    FUNCTION = "p"  # the weekly rating of an everyday activity (PSFS): ref = activity id
 
 
-_NUMERIC = frozenset({Action.ROUTINE, Action.FOLLOW_UP, Action.HOWTO})
+_NUMERIC = frozenset({Action.ROUTINE, Action.FOLLOW_UP, Action.HOWTO, Action.FUNCTION})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,10 @@ def follow_up_button(report_id: int, value: str) -> str:
 
 def howto_button(exercise_id: int) -> str:
     return Payload(Action.HOWTO, str(exercise_id)).encode()
+
+
+def function_button(activity_id: int, value: str) -> str:
+    return Payload(Action.FUNCTION, str(activity_id), value).encode()
 
 
 def command_button(command: str) -> str:

@@ -31,6 +31,7 @@ class Flow(StrEnum):
     DELETE = "delete"
     LANGUAGE = "language"
     WEEKLY = "weekly"  # choosing the day of the weekly look back
+    FUNCTION = "function"  # naming and rating everyday activities (PSFS, clinical.md §3)
 
 
 class Next(StrEnum):
@@ -223,6 +224,24 @@ class WeeklyData(FlowData):
     flow = Flow.WEEKLY
 
 
+class FunctionStep(StrEnum):
+    NAME = "name"  # choosing or typing up to three activities
+    RATE = "rate"  # rating each, 0 (unable) to 10 (as before the problem)
+
+
+@dataclass(frozen=True)
+class FunctionData(FlowData):
+    """Naming and rating everyday activities, at onboarding or with /activities: nothing is
+    stored until every named activity is rated (skipping stores nothing)."""
+
+    flow = Flow.FUNCTION
+    step: str = FunctionStep.NAME
+    labels: tuple[str, ...] = ()
+    ratings: tuple[int, ...] = ()  # one per label, in order, as they come
+    card: int | None = None  # the message id of the card, edited in place
+    then: str = Next.ONBOARDING
+
+
 FLOW_DATA: dict[Flow, type[FlowData]] = {
     cls.flow: cls
     for cls in (
@@ -239,5 +258,6 @@ FLOW_DATA: dict[Flow, type[FlowData]] = {
         DeleteData,
         LanguageData,
         WeeklyData,
+        FunctionData,
     )
 }

@@ -16,6 +16,7 @@ from enum import StrEnum
 from statistics import median
 from types import MappingProxyType
 
+from bot.domain.function import FunctionSeries
 from bot.domain.program import EXERCISE_ORDER, ExclusionReason
 from bot.domain.safety import (
     EXTENT,
@@ -139,15 +140,6 @@ class Screening:
     local_date: date
     signals: tuple[str, ...]  # stop-signal ids ticked; empty: none
     tier: str | None = None  # the verdict's tier when advice was given; None: none needed
-
-
-# PSFS (issue 23, point 1): filled by the function-rating work; the views draw it when present.
-@dataclass(frozen=True)
-class FunctionSeries:
-    """One everyday activity the person rates 0 (unable) to 10 (as before), with its dates."""
-
-    label: str
-    ratings: tuple[tuple[date, int], ...]  # oldest first
 
 
 @dataclass(frozen=True)

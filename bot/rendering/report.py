@@ -24,6 +24,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 
 from bot.content import Catalogue, Content, placeholders
+from bot.domain.function import summarize
 from bot.domain.program import EXERCISE_ORDER
 from bot.domain.progress import (
     Direction,
@@ -51,6 +52,7 @@ from bot.rendering.charts import (
     format_day,
     plain_text,
 )
+from bot.rendering.function import report_text as function_report_text
 from bot.rendering.i18n import texts_for
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -664,6 +666,10 @@ def render_report(progress: Progress, content: Content, chart_png: bytes | None)
     )
     _header(page, progress, cat)
     _summary(page, progress, cat)
+    activities = function_report_text(summarize(progress.function), cat)  # PSFS, if any
+    if activities:
+        page.font(TEXT_SIZE)
+        page.paragraph(activities)
     band_top = page.y + HEADING_GAP + 1.5
     band_bottom = _chart(page, chart_png, cat, band_top)
     _exercises(page, progress, content, band_top)

@@ -34,6 +34,7 @@ from bot.usecases import (
     account,
     checkin,
     followup,
+    function,
     holds,
     onboarding,
     progress,
@@ -96,6 +97,9 @@ FLOWS: Mapping[Flow, FlowSpec] = {
     Flow.DELETE: FlowSpec({"delete": account.on_delete}),
     Flow.LANGUAGE: FlowSpec({"lang": account.on_language}),
     Flow.WEEKLY: FlowSpec({"weekly": account.on_weekly_day}),
+    Flow.FUNCTION: FlowSpec(
+        {"name": function.on_name, "rate": function.on_rate}, text=function.on_text
+    ),
 }
 
 
@@ -166,6 +170,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("time", "heure", account.time_command),
     Command("timezone", "fuseau", account.timezone_command),
     Command("side", "jambe", onboarding.side_command),  # the leg with the symptoms
+    Command("activities", "activites", function.activities_command),  # function (PSFS)
     Command("reminders", "rappels", account.reminders),
     Command("weekly", "hebdo", account.weekly),
     Command("language", "langue", account.language),
@@ -422,6 +427,8 @@ async def on_button(
             await routine.howto(turn, payload.number)
         elif payload.action is Action.ACK:
             await account.ack_help(turn)
+        elif payload.action is Action.FUNCTION:
+            await function.on_weekly(turn, payload.number, payload.value, message_id)
         elif payload.action is Action.SILENCE:
             await silence.on_button(turn, payload.ref, message_id)
         elif payload.action is Action.COMMAND:

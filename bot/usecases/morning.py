@@ -65,7 +65,7 @@ from bot.rendering.program import answer_buttons, routine_replies
 from bot.rendering.replies import Reply, Response, Upload
 from bot.rendering.silence import silence_question
 from bot.rendering.status import follow_up_question
-from bot.usecases import progress
+from bot.usecases import function, progress
 from bot.usecases.turn import report_unreadable_state
 from db import dispatch as q
 from db import repo
@@ -660,6 +660,8 @@ async def _send_weekly(bot: TelegramBot, services: Services, plan: _Plan, now: d
         if patient is None:
             return
         data = await progress.load(db, patient, now, services.settings.default_time_zone)
+        # Everyday activities (PSFS): this week's rating, one tap each, right after.
+        activities = await function.weekly_card(db, patient.id, plan.texts, now)
     content = plan.texts.content
     text = render_weekly(data, content, data.today)
     reply = Reply(text)
@@ -668,8 +670,9 @@ async def _send_weekly(bot: TelegramBot, services: Services, plan: _Plan, now: d
         png = await offload(chart_png, data) if offload is not None else chart_png(data)
         name = f"week-{data.today.isoformat()}.png"
         reply = Reply(text, upload=Upload(name, png, photo=True))
+    replies = [reply] if activities is None else [reply, activities]
     delivered = await deliver(
-        bot, plan.person.chat_id, Response([reply]), priority=Priority.BROADCAST
+        bot, plan.person.chat_id, Response(replies), priority=Priority.BROADCAST
     )
     plan.messages += delivered.messages
     plan.weekly_sent = True

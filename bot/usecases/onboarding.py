@@ -34,7 +34,7 @@ from bot.rendering import checkin as card_texts
 from bot.rendering import onboarding as texts
 from bot.rendering.program import render_guidance
 from bot.rendering.replies import Reply
-from bot.usecases import checkin, routine, schedule, screening
+from bot.usecases import checkin, function, routine, schedule, screening
 from bot.usecases.turn import Turn
 from db import repo
 from db.models import ReportKind
@@ -260,6 +260,10 @@ async def _has_baseline(turn: Turn) -> bool:
     return await repo.has_baseline(turn.db, turn.patient.id)
 
 
+async def _function_asked(turn: Turn) -> bool:
+    return turn.patient.function_asked_at is not None
+
+
 async def _has_reminder(turn: Turn) -> bool:
     return turn.patient.reminder_time is not None
 
@@ -278,6 +282,7 @@ STEPS: tuple[Step, ...] = (
     Step(Flow.SCREENING, _screened, screening.ask),
     Step(Flow.SIDE, _side_known, ask_side),
     Step(Flow.CHECKIN, _has_baseline, ask_baseline),
+    Step(Flow.FUNCTION, _function_asked, function.ask),  # everyday activities (PSFS), skippable
     Step(Flow.REMINDER, _has_reminder, lambda turn: schedule.ask_reminder(turn, Next.ONBOARDING)),
     Step(Flow.ZONE, _has_zone, lambda turn: schedule.ask_zone(turn, Next.ONBOARDING)),
     Step(Flow.START, _never, ask_start),

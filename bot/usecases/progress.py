@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.function import summarize
 from bot.domain.program import ActionKind, ProgramState, plan_day
 from bot.domain.progress import (
     SAFETY_TIERS,
@@ -27,14 +28,25 @@ from bot.domain.progress import (
     Screening,
 )
 from bot.domain.timing import local_date
+from bot.rendering import function as function_texts
 from bot.rendering import offload
 from bot.rendering.charts import has_enough_for_chart, render_caption, render_not_enough
 from bot.rendering.replies import Reply, Upload
 from bot.rendering.report import file_name
+from bot.usecases import function
 from bot.usecases.turn import Turn, UnreadableState, program_state, zone_of
 from db import repo
-from db.models import DailySession, Patient, ReportKind, SafetyEvent, SymptomReport
+from db.models import (
+    DailySession,
+    FunctionActivity,
+    FunctionRating,
+    Patient,
+    ReportKind,
+    SafetyEvent,
+    SymptomReport,
+)
 
+CAPTION_MAX = 1024  # Telegram's limit for a photo's caption
 _CHART_KINDS = {ReportKind.BASELINE, ReportKind.SESSION, ReportKind.ADHOC}
 
 
@@ -97,6 +109,7 @@ async def load(db: AsyncSession, patient: Patient, now: datetime, default_zone: 
             for s in sorted(sessions, key=lambda s: s.local_date)
         ),
         screening=_screening(reports, every_event, zone),
+        function=await function.series(db, patient.id, zone),
     )
 
 
@@ -176,16 +189,29 @@ def _safety(event: SafetyEvent, signals: dict[int, tuple[str, ...]], zone: ZoneI
 async def progress_command(turn: Turn, _args: str | None) -> None:
     """/progress: a chart of the program so far, with the trend in words under it."""
     data = await load(turn.db, turn.patient, turn.now, turn.settings.default_time_zone)
+    # Everyday activities (PSFS): one line each, start → latest, and the average.
+    activities = function_texts.progress_lines(summarize(data.function), turn.texts)
     if not has_enough_for_chart(data):
         turn.response.add(render_not_enough(turn.texts.content))
+        if activities:
+            turn.response.add(activities)
         return
     caption = render_caption(data, turn.texts.content)
+    after = ""
+    if activities:
+        joined = f"{caption}\n\n{activities}"
+        if len(joined) <= CAPTION_MAX:
+            caption = joined
+        else:
+            after = activities  # too long for a photo's caption: the next message
 
     async def draw() -> None:
         png = await turn.offload(offload.chart_png, data)
         turn.response.replies.append(
             Reply(caption, upload=Upload(_file_name(turn, "chart"), png, photo=True))
         )
+        if after:
+            turn.response.add(after)
 
     turn.later(draw)
 
@@ -219,7 +245,24 @@ async def export_command(turn: Turn, _args: str | None) -> None:
             ),
         )
     )
-    everything = export_json(patient, sessions, reports, events, turn.now)
+    activities = await repo.activities_of(turn.db, patient.id)
+    ratings = await repo.function_ratings_of(turn.db, patient.id)
+    if ratings:
+        function_header = [
+            turn.t(f"export_function_columns.{column}") for column in FUNCTION_CSV_COLUMNS
+        ]
+        turn.response.replies.append(
+            Reply(
+                turn.t("export.function"),
+                upload=Upload(
+                    _file_name(turn, "function"),
+                    function_csv(activities, ratings, turn.zone, function_header),
+                ),
+            )
+        )
+    everything = export_json(
+        patient, sessions, reports, events, turn.now, activities=activities, ratings=ratings
+    )
     turn.response.replies.append(
         Reply(turn.t("export.json"), upload=Upload(_file_name(turn, "data"), everything))
     )
@@ -308,6 +351,33 @@ def check_ins_csv(
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+FUNCTION_CSV_COLUMNS = ("local_date", "activity", "rating", "kind")
+
+
+def function_csv(
+    activities: Sequence[FunctionActivity],
+    ratings: Sequence[FunctionRating],
+    zone: ZoneInfo,
+    header: Sequence[str] = FUNCTION_CSV_COLUMNS,
+) -> bytes:
+    """One row per rating of an everyday activity (PSFS), oldest first: the local date, the
+    activity's words, the rating (0 unable to 10 as before) and its kind (start, weekly)."""
+    labels = {a.id: a.label for a in activities}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for rating in ratings:
+        writer.writerow(
+            [
+                rating.rated_at.astimezone(zone).date().isoformat(),
+                labels.get(rating.activity_id, ""),
+                str(rating.rating),
+                rating.kind,
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
 def _cell(value: int | None) -> str:
     return "" if value is None else str(value)
 
@@ -318,6 +388,9 @@ def export_json(
     reports: Sequence[SymptomReport],
     events: Sequence[SafetyEvent],
     now: datetime,
+    *,
+    activities: Sequence[FunctionActivity] = (),
+    ratings: Sequence[FunctionRating] = (),
 ) -> bytes:
     """Every stored row about the person, as it is stored (timestamps in UTC)."""
     data = {
@@ -328,6 +401,8 @@ def export_json(
         "daily_sessions": [_row(s) for s in sessions],
         "symptom_reports": [_row(r) for r in reports],
         "safety_events": [_row(e) for e in events],
+        "function_activities": [_row(a) for a in activities],
+        "function_ratings": [_row(r) for r in ratings],
     }
     return json.dumps(data, ensure_ascii=False, indent=2, default=_json_value).encode("utf-8")
 

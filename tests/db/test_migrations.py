@@ -91,3 +91,44 @@ async def test_0004_adds_the_symptom_side_and_takes_it_away(database_url: str) -
         assert side is None  # asked again: not said under this version
     finally:
         await engine.dispose()
+
+
+async def test_0005_adds_the_function_tables_and_takes_them_away(database_url: str) -> None:
+    """0005: ``function_activities``, ``function_ratings`` and ``patients.function_asked_at``
+    (NULL for everyone already there); its downgrade drops them and closes an open question."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from db import repo
+    from db.engine import create_session_factory
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0004")
+        assert not {"function_activities", "function_ratings"} & await _tables(engine)
+        await upgrade(engine)
+        assert {"function_activities", "function_ratings"} <= await _tables(engine)
+        sessions = create_session_factory(engine)
+        now = datetime(2026, 3, 2, tzinfo=UTC)
+        async with sessions() as db:
+            patient = repo.new_patient(db, 7, 7, now, "en")
+            assert patient.function_asked_at is None
+            patient.function_asked_at = now
+            patient.flow, patient.flow_data = "function", {"nonce": "n", "step": "name"}
+            await db.flush()
+            await repo.replace_activities(db, patient.id, [("Sitting", 4)], now)
+            await db.commit()
+        await downgrade(engine, "0004")
+        assert not {"function_activities", "function_ratings"} & await _tables(engine)
+        async with engine.begin() as conn:
+            row = (await conn.execute(text("SELECT flow FROM patients"))).one()
+            columns = await conn.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("patients")}
+            )
+        assert "function_asked_at" not in columns
+        assert row[0] is None
+        await upgrade(engine)
+        assert {"function_activities", "function_ratings"} <= await _tables(engine)
+    finally:
+        await engine.dispose()

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain.function import FunctionSeries
 from bot.domain.progress import (
     MIN_CHART_DAYS,
     CheckInPoint,
     Direction,
     Event,
     ExerciseMark,
-    FunctionSeries,
     ProgramDay,
     Progress,
     SafetyMark,

@@ -74,6 +74,7 @@ async def test_choices_stay_visible_once_made(database_url: str) -> None:
         for value in ("5", "2", "3"):
             await bot.tap(USER, value)
         await bot.tap(USER, "Thigh, above the knee")
+        await bot.tap(USER, "Skip")
         await bot.tap(USER, "08:00")
         # 07:00 UTC is 08:00 in every UTC+1 zone: a list to pick from.
         pick = await bot.say(USER, "my local time is 08:00")
@@ -100,6 +101,7 @@ async def onboard_with(bot: BotHarness, duration: str, *, language: str = "en") 
     for value in ("5", "2", "3"):
         await bot.tap(USER, value)
     await bot.tap(USER, texts.t("measures.extent.3"))
+    await bot.tap(USER, texts.t("function.skip"))
     await bot.tap(USER, "08:00" if language == "en" else "8 h 00")
     await bot.say(USER, "Europe/Paris")
     if texts.t("onboarding.zone_pick") in bot.last(USER).text:

@@ -37,6 +37,7 @@ async def onboard(bot: BotHarness, texts: Texts) -> None:
     for value in ("5", "2", "3"):
         await bot.tap(USER, value)
     await tap(bot, texts, "measures.extent.3")
+    await tap(bot, texts, "function.skip")
     await bot.tap(USER, texts.time(time(8, 0)))
     await bot.say(USER, "Paris")
     if texts.t("onboarding.zone_pick") in bot.last(USER).html:

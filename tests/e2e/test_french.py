@@ -48,6 +48,7 @@ async def test_a_french_person_never_meets_english(database_url: str) -> None:
         for value in ("5", "2", "3"):
             await bot.tap(USER, value)
         await tap(bot, "measures.extent.3")
+        await tap(bot, "function.skip")
         await bot.tap(USER, "8 h 00")
         await bot.say(USER, "il est 8 h 00")  # 07:00 UTC: Paris, Lagos, Berlin...
         # France first, then the French-speaking countries, the places named in French.
@@ -114,6 +115,7 @@ async def test_the_command_menu_is_set_in_each_language(database_url: str) -> No
             "heure",
             "fuseau",
             "jambe",
+            "activites",
             "rappels",
             "hebdo",
             "langue",
@@ -124,6 +126,7 @@ async def test_the_command_menu_is_set_in_each_language(database_url: str) -> No
         assert french["aujourdhui"] == FR.t("commands.today")
         assert french["aide"] == FR.t("commands.help")
         assert french["reprendre"] == FR.t("commands.resume")
+        assert french["activites"] == "Vos activités du quotidien"
         assert list(english)[:3] == ["today", "checkin", "status"]
         assert len(english) == len(french)
         assert english["today"] == EN.t("commands.today")

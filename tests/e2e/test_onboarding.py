@@ -30,6 +30,7 @@ async def onboard(
     for value in ("5", "2", "3"):
         await bot.tap(user, value)
     await bot.tap(user, "Thigh, above the knee")
+    await bot.tap(user, "Skip")  # no everyday activities (PSFS)
     await bot.tap(user, "08:00")
     await bot.say(user, "Paris")
     if "Which of these" in bot.last(user).text:
@@ -184,6 +185,7 @@ async def test_time_zone_by_location_and_by_local_time(database_url: str) -> Non
         for value in ("5", "2", "3"):
             await bot.tap(USER, value)
         await bot.tap(USER, "Lower back only")
+        await bot.tap(USER, "Skip")
         await bot.say(USER, "7:30")
         assert bot.server.reply_keyboard(USER) is not None
         await bot.after(lambda: bot.server.share_location(USER, 40.7128, -74.0060))

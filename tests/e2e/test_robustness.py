@@ -613,6 +613,7 @@ async def _short_conversation(bot: BotHarness) -> None:
     await bot.say(USER, "3 out of 10")
     await bot.tap(USER, "4")
     await bot.tap(USER, "Thigh, above the knee")
+    await bot.say(USER, "skip")  # no everyday activities (PSFS), typed
     await bot.say(USER, "07:45")
     await bot.say(USER, CITY)
     await bot.tap(USER, "Yes, that is right")

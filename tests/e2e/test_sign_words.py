@@ -54,6 +54,7 @@ async def _onboard_in_paris(bot: BotHarness) -> None:
     for value in ("5", "2", "3"):
         await bot.tap(USER, value)
     await bot.tap(USER, FR.t("measures.extent.3"))
+    await bot.tap(USER, FR.t("function.skip"))
     await bot.tap(USER, "8 h 00")
     await bot.say(USER, "Europe/Paris")
     await bot.tap(USER, FR.t("onboarding.zone_yes"))
@@ -93,6 +94,7 @@ async def test_a_sign_typed_where_a_time_is_expected_goes_to_the_screening_confi
         for value in ("5", "2", "3"):
             await bot.tap(USER, value)
         await bot.tap(USER, EN.t("measures.extent.3"))
+        await bot.tap(USER, EN.t("function.skip"))
         # The reminder time is asked; the person writes about a sign instead.
         confirm = await bot.say(USER, "sorry, I wet myself this morning")
         assert EN.t("stop_signals.bladder.full") in confirm.text

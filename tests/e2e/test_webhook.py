@@ -436,7 +436,7 @@ class Person:
 
     @property
     def typed(self) -> list[str]:
-        return [*(str(r) for r in self.ratings), self.reminder.strftime("%H:%M")]
+        return [*(str(r) for r in self.ratings), "skip", self.reminder.strftime("%H:%M")]
 
     @property
     def markers(self) -> list[str]:
@@ -447,6 +447,8 @@ class Person:
             f"Numbness: {numbness}/10",
             f"Tingling: {tingling}/10",
             "Thank you, recorded.",
+            "One more question, and you may skip it.",
+            "Skipped.",
             "At what time should I send",
             f"Your routine time: {self.reminder.strftime('%H:%M')}.",
             "Which time zone are you in?",

@@ -15,10 +15,10 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from bot.content import Catalogue, Content, load_content
+from bot.domain.function import FunctionSeries
 from bot.domain.progress import (
     CheckInPoint,
     ExerciseMark,
-    FunctionSeries,
     ProgramDay,
     Progress,
     SafetyMark,

@@ -12,9 +12,9 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, PdfObject
 
 from bot.content import Catalogue, Content, load_content
+from bot.domain.function import FunctionSeries
 from bot.domain.progress import (
     CheckInPoint,
-    FunctionSeries,
     Progress,
     SafetyMark,
     Screening,

@@ -216,6 +216,7 @@ class Person:
         for value in baseline:
             await self.press(str(value))
         await self.press(extent)
+        await self.press("Skip")  # no everyday activities (PSFS)
         await self.press("08:00")
         await self.send("Europe/Paris")
         await self.press("Yes, that is right")

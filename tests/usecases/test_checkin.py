@@ -67,7 +67,7 @@ async def test_the_baseline_asks_the_four_measures_and_no_signs(
     assert await step(person) == "pain"
     steps = await answer(person, "5", "2", "3", THIGH)
     assert steps == ["numbness", "tingling", "extent", None]
-    assert (await person.stored()).flow == "reminder"  # onboarding goes on
+    assert (await person.stored()).flow == "function"  # onboarding goes on (everyday activities)
     report = await last_report(services, person)
     assert report.kind is ReportKind.BASELINE
     assert (report.pain, report.numbness, report.tingling, report.extent) == (5, 2, 3, 3)

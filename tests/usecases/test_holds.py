@@ -198,6 +198,7 @@ async def test_a_hold_that_began_at_screening_continues_onboarding_after_release
     for value in ("5", "2", "3"):
         await person.press(value)
     await person.press("Lower back only")
+    await person.press("Skip")
     await person.press("08:00")
     await person.send("Europe/Paris")
     await person.press("Yes, that is right")

@@ -23,6 +23,7 @@ QUESTIONS = {
     Flow.SCREENING: "Do you have any of these right now",
     Flow.SIDE: "Which leg has the symptoms",
     Flow.CHECKIN: "How strong is your pain",
+    Flow.FUNCTION: "Tap an activity, or type your own",
     Flow.REMINDER: "At what time should I send your routine",
     Flow.ZONE: "Which time zone are you in?",
     Flow.START: "Would you like to start with today's routine now",
@@ -52,6 +53,8 @@ async def mark_done(services: Services, person: Person, steps: set[Flow], stray:
             patient.symptom_side = "left"
         if Flow.CHECKIN in steps:
             repo.add_report(db, patient, ReportKind.BASELINE, now, ratings=repo.Ratings(5, 2, 3, 3))
+        if Flow.FUNCTION in steps:
+            patient.function_asked_at = now
         if Flow.REMINDER in steps:
             patient.reminder_time = time(8, 0)
         if Flow.ZONE in steps:
@@ -68,23 +71,58 @@ STATES: list[tuple[set[Flow], Flow]] = [
     (set(ORDER[:done]), ORDER[done]) for done in range(len(ORDER))
 ] + [
     (
-        {Flow.CONSENT, Flow.SCREENING, Flow.SIDE, Flow.CHECKIN, Flow.REMINDER, Flow.ZONE},
+        {
+            Flow.CONSENT,
+            Flow.SCREENING,
+            Flow.SIDE,
+            Flow.CHECKIN,
+            Flow.FUNCTION,
+            Flow.REMINDER,
+            Flow.ZONE,
+        },
         Flow.DURATION,
     ),
     (
-        {Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.SIDE, Flow.REMINDER, Flow.ZONE},
+        {
+            Flow.CONSENT,
+            Flow.DURATION,
+            Flow.SCREENING,
+            Flow.SIDE,
+            Flow.FUNCTION,
+            Flow.REMINDER,
+            Flow.ZONE,
+        },
         Flow.CHECKIN,
     ),
     (
-        {Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.SIDE, Flow.CHECKIN, Flow.ZONE},
+        {
+            Flow.CONSENT,
+            Flow.DURATION,
+            Flow.SCREENING,
+            Flow.SIDE,
+            Flow.CHECKIN,
+            Flow.FUNCTION,
+            Flow.ZONE,
+        },
         Flow.REMINDER,
     ),
     (
-        {Flow.DURATION, Flow.SCREENING, Flow.SIDE, Flow.CHECKIN, Flow.REMINDER, Flow.ZONE},
+        {
+            Flow.DURATION,
+            Flow.SCREENING,
+            Flow.SIDE,
+            Flow.CHECKIN,
+            Flow.FUNCTION,
+            Flow.REMINDER,
+            Flow.ZONE,
+        },
         Flow.CONSENT,
     ),
     # Someone mid-way through onboarding before the side question existed.
-    ({Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.CHECKIN, Flow.REMINDER}, Flow.SIDE),
+    (
+        {Flow.CONSENT, Flow.DURATION, Flow.SCREENING, Flow.CHECKIN, Flow.FUNCTION, Flow.REMINDER},
+        Flow.SIDE,
+    ),
 ]
 
 
@@ -143,6 +181,8 @@ async def test_each_answer_leads_to_the_next_declared_step(person: Person) -> No
         await person.press(value)
     await person.press("Lower back only")
     await step()
+    await person.press("Skip")
+    await step()
     await person.press("07:00")
     await step()
     await person.send("Europe/Paris")
@@ -194,7 +234,7 @@ async def test_declining_consent_keeps_nothing(services: Services, person: Perso
 
 
 async def test_typed_reminder_time_and_an_unreadable_one(person: Person) -> None:
-    await mark_done(person.services, person, set(ORDER[:5]), stray=False)
+    await mark_done(person.services, person, set(ORDER[:6]), stray=False)
     await person.send("/start")
     await person.send("later, please")
     assert person.last_text.startswith("I could not read that time.")
@@ -206,7 +246,7 @@ async def test_typed_reminder_time_and_an_unreadable_one(person: Person) -> None
 
 
 async def test_zone_by_location_can_be_refused_and_chosen_again(person: Person) -> None:
-    await mark_done(person.services, person, set(ORDER[:6]), stray=False)
+    await mark_done(person.services, person, set(ORDER[:7]), stray=False)
     await person.send("/start")
     await person.send("Qwxzv Nowhere")
     assert person.last_text.startswith("I could not find that place.")
