@@ -31,6 +31,7 @@ class Flow(StrEnum):
     DELETE = "delete"
     LANGUAGE = "language"
     WEEKLY = "weekly"  # choosing the day of the weekly look back
+    GUIDED = "guided"  # the guided session: today's routine one exercise at a time
 
 
 class Next(StrEnum):
@@ -223,6 +224,23 @@ class WeeklyData(FlowData):
     flow = Flow.WEEKLY
 
 
+# The day card's "Start" (a routine button's value); "guide:N" resumes at exercise N (from 1).
+GUIDE = "guide"
+
+
+@dataclass(frozen=True)
+class GuidedData(FlowData):
+    """The guided session: which routine, and which of its exercises is on screen. Each step
+    opens with a fresh nonce, so a Next pressed twice, or on an older step, is stale."""
+
+    flow = Flow.GUIDED
+    session_id: int = 0
+    exercises: tuple[int, ...] = ()
+    new: int | None = None  # today's new exercise (marked as new, with its full cautions)
+    index: int = 0  # the exercise on screen, from 0
+    card: int | None = None  # the message id of the step on screen (its buttons go when left)
+
+
 FLOW_DATA: dict[Flow, type[FlowData]] = {
     cls.flow: cls
     for cls in (
@@ -239,5 +257,6 @@ FLOW_DATA: dict[Flow, type[FlowData]] = {
         DeleteData,
         LanguageData,
         WeeklyData,
+        GuidedData,
     )
 }
