@@ -334,10 +334,11 @@ def routine_replies(
 
 
 def howto_buttons_reply(session_id: int, texts: Texts) -> Reply:
-    """After "Show me how": the marking buttons again, so they are the last thing on screen."""
+    """After "Show me how": the marking buttons and "Start" again, so they are the last thing
+    on screen."""
     return Reply(
         texts.t("routine.howto_after"),
-        answer_buttons(session_id, texts),
+        (*answer_buttons(session_id, texts), (start_button(session_id, texts),)),
         track=f"session:{session_id}",
     )
 
