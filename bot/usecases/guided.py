@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.domain.flows import GUIDE, GuidedData, new_nonce
+from bot.domain.flows import GUIDE, CheckinData, CheckinStep, GuidedData, new_nonce
 from bot.domain.program import PatientStatus, RoutineOutcome
 from bot.rendering.program import guided_offer, guided_step
 from bot.rendering.replies import Reply
@@ -32,6 +32,11 @@ def is_guide(value: str) -> bool:
 
 async def start(turn: Turn, session_id: int, value: str, message_id: int) -> None:
     """ "Start" on the day card (or "Resume" at exercise N): the first (or Nth) step."""
+    pending = turn.data(CheckinData)
+    if pending is not None and pending.step == CheckinStep.CONFIRM:
+        # Warning signs wait for "Is that right?": no exercise before that answer.
+        turn.response.answer = turn.t("guided.answer_first")
+        return
     session = await routine.open_session(turn, session_id)
     if session is None:
         return

@@ -231,3 +231,16 @@ async def test_a_rest_day_has_no_start(database_url: str) -> None:
         (rest,) = since(bot, count)
         assert rest.text.startswith("Day 2: a rest day.")
         assert rest.buttons == []
+
+
+async def test_no_start_while_warning_signs_wait_for_is_that_right(database_url: str) -> None:
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        card = await day_two(bot, EN)
+        await bot.say(USER, "I can't pee")
+        question = bot.last(USER)
+        assert "Is that right?" in question.text
+        count = len(bot.server.messages(USER))
+        assert await bot.tap(USER, "Start", card) == EN.t("guided.answer_first")
+        assert since(bot, count) == []
+        flow, _data = await flow_of(bot)
+        assert flow == Flow.CHECKIN.value
