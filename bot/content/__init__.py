@@ -31,7 +31,18 @@ EXERCISES_FILE = "exercises.toml"
 DEFAULT_LANGUAGE = "en"
 
 EXERCISE_KINDS = frozenset({"extension", "nerve_slider", "nerve_tensioner", "stretch"})
-_TEXT_FIELDS = ("key", "kind", "name", "purpose", "position", "dose", "short_dose")
+_TEXT_FIELDS = (
+    "key",
+    "kind",
+    "name",
+    "purpose",
+    "position",
+    "dose",
+    "short_dose",
+    "guide_position",
+    "guide_movement",
+    "guide_dose",
+)
 _LIST_FIELDS = ("steps", "cautions")
 _INT_FIELDS = ("id", "repetitions", "hold_seconds")
 EXERCISE_FIELDS = frozenset(_TEXT_FIELDS + _LIST_FIELDS + _INT_FIELDS)
@@ -63,6 +74,10 @@ class Exercise:
     repetitions: int
     hold_seconds: int
     cautions: tuple[str, ...]
+    # The guided session's three short lines: where to be, what to do, how many.
+    guide_position: str
+    guide_movement: str
+    guide_dose: str
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ class Flow(StrEnum):
     LANGUAGE = "language"
     WEEKLY = "weekly"  # choosing the day of the weekly look back
     FUNCTION = "function"  # naming and rating everyday activities (PSFS, clinical.md §3)
+    GUIDED = "guided"  # the guided session: today's routine one exercise at a time
 
 
 class Next(StrEnum):
@@ -242,6 +243,23 @@ class FunctionData(FlowData):
     then: str = Next.ONBOARDING
 
 
+# The day card's "Start" (a routine button's value); "guide:N" resumes at exercise N (from 1).
+GUIDE = "guide"
+
+
+@dataclass(frozen=True)
+class GuidedData(FlowData):
+    """The guided session: which routine, and which of its exercises is on screen. Each step
+    opens with a fresh nonce, so a Next pressed twice, or on an older step, is stale."""
+
+    flow = Flow.GUIDED
+    session_id: int = 0
+    exercises: tuple[int, ...] = ()
+    new: int | None = None  # today's new exercise (marked as new, with its full cautions)
+    index: int = 0  # the exercise on screen, from 0
+    card: int | None = None  # the message id of the step on screen (its buttons go when left)
+
+
 FLOW_DATA: dict[Flow, type[FlowData]] = {
     cls.flow: cls
     for cls in (
@@ -259,5 +277,6 @@ FLOW_DATA: dict[Flow, type[FlowData]] = {
         LanguageData,
         WeeklyData,
         FunctionData,
+        GuidedData,
     )
 }

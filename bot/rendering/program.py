@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Sequence
 from functools import lru_cache
 
 from telegram.constants import MessageLimit
 
-from bot.botapi.callbacks import howto_button, routine_button
+from bot.botapi.callbacks import flow_button, howto_button, routine_button
 from bot.content import Exercise
+from bot.domain.flows import GUIDE, GuidedData
 from bot.domain.program import (
     EXERCISE_ORDER,
     DayPlan,
@@ -204,10 +206,22 @@ def answer_buttons(session_id: int, texts: Texts) -> Keyboard:
     )
 
 
+def start_button(session_id: int, texts: Texts, *, resume_at: int | None = None) -> Button:
+    """ "Start" the guided session, or "Resume" it at exercise ``resume_at`` (from 0)."""
+    if resume_at is not None:
+        value = f"{GUIDE}:{resume_at + 1}"
+        return Button(texts.t("buttons.resume"), routine_button(session_id, value))
+    return Button(texts.t("buttons.start"), routine_button(session_id, GUIDE))
+
+
 def routine_buttons(session_id: int, plan: DayPlan, texts: Texts) -> Keyboard:
-    """The answers, then "Show me how" for each exercise of the day."""
+    """The answers, "Start" (the guided session), then "Show me how" for each exercise."""
     howto = [Button(texts.t("buttons.show_how", number=x), howto_button(x)) for x in plan.exercises]
-    return (*answer_buttons(session_id, texts), *rows(*howto, width=3))
+    return (
+        *answer_buttons(session_id, texts),
+        (start_button(session_id, texts),),
+        *rows(*howto, width=3),
+    )
 
 
 def exercise_pictures(
@@ -228,6 +242,64 @@ def exercise_pictures(
             caption = "\n".join(lines)
         pictures.append(Picture(picture_key(exercise_id, stage, side), caption))
     return tuple(pictures)
+
+
+def exercise_demo(exercise_id: int, side: str | None, texts: Texts) -> Reply:
+    """How an exercise is done, shown: its media go out before the text, which is a one-line
+    caption (the exercise's number and name). Today its still pictures (the leg with symptoms
+    ``side``)."""
+    exercise = texts.exercise(exercise_id)
+    return Reply(
+        texts.t("routine.exercise_title", number=exercise.id, name=exercise.name),
+        pictures=exercise_pictures(exercise_id, texts, side),
+    )
+
+
+def guided_step(data: GuidedData, texts: Texts, side: str | None) -> Reply:
+    """One step of the guided session: the exercise's demonstration, then where it stands,
+    the three short lines (position, movement, how many) and Next (Finished on the last) /
+    Had to stop / Leave. The day's new exercise is marked as new and gets its cautions."""
+    exercise_id = data.exercises[data.index]
+    exercise = texts.exercise(exercise_id)
+    demo = exercise_demo(exercise_id, side, texts)
+    new = exercise_id == data.new
+    title = (
+        texts.t("routine.exercise_title_new", number=exercise.id, name=exercise.name)
+        if new
+        else demo.text
+    )
+    lines = [
+        texts.t("guided.progress", index=data.index + 1, total=len(data.exercises)),
+        title,
+        texts.t("guided.position", text=exercise.guide_position),
+        texts.t("guided.movement", text=exercise.guide_movement),
+        texts.t("guided.dose", text=exercise.guide_dose),
+    ]
+    if new:
+        lines.append(texts.t("routine.cautions"))
+        lines.extend(texts.t("routine.caution", text=c) for c in exercise.cautions)
+    lines.append(texts.t("guided.may_stop"))
+    last = data.index == len(data.exercises) - 1
+    onward = texts.t("buttons.finish") if last else texts.t("buttons.next")
+    buttons = (
+        (Button(onward, flow_button(data.nonce, "next")),),
+        (Button(texts.t("buttons.had_to_stop"), flow_button(data.nonce, "stop")),),
+        (Button(texts.t("guided.leave_button"), flow_button(data.nonce, "leave")),),
+    )
+    return dataclasses.replace(
+        demo, text="\n".join(lines), buttons=buttons, track=f"card:{data.nonce}"
+    )
+
+
+def guided_offer(session_id: int, index: int, total: int, texts: Texts, *, left: bool) -> Reply:
+    """A guided session left half-way (``left``: just now, by "Leave"; else found at the next
+    message): "Resume" at exercise ``index`` (from 0), or mark the routine."""
+    key = "guided.left" if left else "guided.offer"
+    return Reply(
+        texts.t(key, index=index + 1, total=total),
+        ((start_button(session_id, texts, resume_at=index),), *answer_buttons(session_id, texts)),
+        track=f"session:{session_id}",
+    )
 
 
 def routine_replies(
@@ -262,10 +334,11 @@ def routine_replies(
 
 
 def howto_buttons_reply(session_id: int, texts: Texts) -> Reply:
-    """After "Show me how": the marking buttons again, so they are the last thing on screen."""
+    """After "Show me how": the marking buttons and "Start" again, so they are the last thing
+    on screen."""
     return Reply(
         texts.t("routine.howto_after"),
-        answer_buttons(session_id, texts),
+        (*answer_buttons(session_id, texts), (start_button(session_id, texts),)),
         track=f"session:{session_id}",
     )
 

@@ -76,16 +76,20 @@ def begin(
     stopped: bool = False,
     exercises: tuple[int, ...] = (),
     then: Next = Next.NOTHING,
+    stop_exercise: int | None = None,
 ) -> None:
-    """Open a card and send its first question as a new message."""
+    """Open a card and send its first question as a new message (``stop_exercise``: after
+    "Had to stop" in a guided session, the exercise stopped is known and not asked)."""
     data = CheckinData(
         kind=kind.value,
         session_id=session_id,
         stopped=stopped,
         exercises=exercises,
         then=then.value,
+        stop_exercise=stop_exercise if stopped and stop_exercise in exercises else None,
     )
-    data = turn.open(replace(data, step=steps_for(data)[0]))
+    first = next(s for s in steps_for(data) if not _answered(data, s))
+    data = turn.open(replace(data, step=first))
     _show(turn, data, edit=None)
 
 

@@ -35,6 +35,7 @@ from bot.usecases import (
     checkin,
     followup,
     function,
+    guided,
     holds,
     onboarding,
     progress,
@@ -99,6 +100,10 @@ FLOWS: Mapping[Flow, FlowSpec] = {
     Flow.WEEKLY: FlowSpec({"weekly": account.on_weekly_day}),
     Flow.FUNCTION: FlowSpec(
         {"name": function.on_name, "rate": function.on_rate}, text=function.on_text
+    ),
+    Flow.GUIDED: FlowSpec(
+        {"next": guided.on_next, "stop": guided.on_stop, "leave": guided.on_leave},
+        text=guided.on_text,
     ),
 }
 
@@ -324,6 +329,8 @@ async def on_command(services: Services, event: Event, name: str, args: str | No
     run_command = command.run
 
     async def handle(turn: Turn) -> None:
+        # A guided session left half-way is offered once more, before the command's answer.
+        await guided.interrupted(turn)
         await run_command(turn, args)
 
     return await run(services, event, handle, create=command.creates)
@@ -419,7 +426,9 @@ async def on_button(
         return await on_stateless(services, event, "stale_button", answer_only=True)
 
     async def handle(turn: Turn) -> None:
-        if payload.action is Action.ROUTINE:
+        if payload.action is Action.ROUTINE and guided.is_guide(payload.value):
+            await guided.start(turn, payload.number, payload.value, message_id)
+        elif payload.action is Action.ROUTINE:
             await routine.on_button(turn, payload.number, payload.value, message_id)
         elif payload.action is Action.FOLLOW_UP:
             await followup.on_button(turn, payload.number, payload.value, message_id)

@@ -4,7 +4,7 @@ stop) and "Show me how"."""
 from __future__ import annotations
 
 from bot.botapi.callbacks import howto_button
-from bot.domain.flows import Next
+from bot.domain.flows import GuidedData, Next
 from bot.domain.program import (
     EXERCISE_ORDER,
     DayOutcome,
@@ -62,32 +62,58 @@ async def on_button(turn: Turn, session_id: int, value: str, message_id: int) ->
         outcome = RoutineOutcome(value)
     except ValueError:
         outcome = RoutineOutcome.NO_ANSWER
-    session = await repo.get_session(turn.db, session_id)
-    if session is None or outcome in (RoutineOutcome.NO_ANSWER, RoutineOutcome.REST):
+    if outcome in (RoutineOutcome.NO_ANSWER, RoutineOutcome.REST):
         turn.response.answer = turn.t("errors.stale_button")
         return
+    session = await open_session(turn, session_id)
+    if session is not None:
+        await record(turn, session, outcome, message_id)
+
+
+async def open_session(turn: Turn, session_id: int) -> DailySession | None:
+    """Today's routine ``session_id`` if this person may still mark it; else None, with the
+    answer that says why (stale, not theirs, already marked, an older day, not active)."""
+    session = await repo.get_session(turn.db, session_id)
+    if session is None:
+        turn.response.answer = turn.t("errors.stale_button")
+        return None
     if session.patient_id != turn.patient.id:
         turn.response.answer = turn.t("errors.not_yours")
-        return
+        return None
     if session.outcome is not None:
         turn.response.answer = turn.t("errors.already_recorded")
-        return
+        return None
     if session.program_epoch != turn.patient.program_epoch or session.local_date != turn.today:
         turn.response.answer = turn.t("errors.old_routine")
-        return
+        return None
     if turn.patient.status is not PatientStatus.ACTIVE:
         turn.response.answer = turn.t("errors.not_now")
-        return
-    await _record(turn, session, outcome, message_id)
+        return None
+    return session
 
 
-async def _record(
-    turn: Turn, session: DailySession, outcome: RoutineOutcome, message_id: int
+async def record(
+    turn: Turn,
+    session: DailySession,
+    outcome: RoutineOutcome,
+    message_id: int,
+    *,
+    stop_exercise: int | None = None,
 ) -> None:
+    """Mark the routine (the buttons of message ``message_id`` go); Done and Had to stop open
+    the check-in (``stop_exercise``: the exercise stopped, already known)."""
     if not await repo.record_outcome(turn.db, session.id, outcome, turn.now):
         turn.response.answer = turn.t("errors.already_recorded")
         return
     turn.patient.nudge_at = None
+    guided = turn.data(GuidedData)
+    if guided is not None:
+        # Marked while a guided session was open: it ends, and its step loses its buttons.
+        if guided.card is not None and guided.card != message_id:
+            turn.response.replies.append(
+                Reply("", (), edit=guided.card, markup_only=True, cleanup=True)
+            )
+        turn.close()
     # The routine stays readable; only its answer buttons go ("Show me how" too: a new routine
     # comes tomorrow, and /howto still works).
     turn.response.replies.append(Reply("", (), edit=message_id, markup_only=True, cleanup=True))
@@ -101,6 +127,7 @@ async def _record(
         session_id=session.id,
         stopped=outcome is RoutineOutcome.STOPPED,
         exercises=tuple(session.exercises),
+        stop_exercise=stop_exercise,
     )
 
 

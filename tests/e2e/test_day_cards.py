@@ -146,7 +146,7 @@ async def test_show_me_how_keeps_the_buttons_last(database_url: str) -> None:
         assert "Lying back bend (press-up)" in pictures[0].text
         assert "Lie face down" in instructions.text and instructions.buttons == []
         assert buttons.text == EN.t("routine.howto_after")
-        assert buttons.buttons == ["Done", "Not today", "Had to stop"]
+        assert buttons.buttons == ["Done", "Not today", "Had to stop", "Start"]
         # The routine above keeps its "Show me how" buttons only.
         assert bot.server.messages(USER)[count - 1].buttons == ["Show me how: 1", "Show me how: 2"]
         await bot.tap(USER, "Done", buttons)

@@ -69,7 +69,7 @@ async def test_full_onboarding_then_day_one(database_url: str) -> None:
         assert any(t.startswith("Day 1") for t in bot.texts(USER))  # the heading, first
         assert "Lumbar extension" in routine.text or "1." in routine.text
         assert "You may stop any exercise that hurts." in routine.text
-        assert routine.buttons == ["Done", "Not today", "Had to stop", "Show me how: 1"]
+        assert routine.buttons == ["Done", "Not today", "Had to stop", "Start", "Show me how: 1"]
         row = await patient(bot)
         assert row is not None
         assert row.status == PatientStatus.ACTIVE

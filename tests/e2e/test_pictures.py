@@ -63,7 +63,12 @@ async def test_show_me_how_and_howto_send_the_right_exercise(database_url: str) 
         assert len(shown) == 2
         steps, buttons = bot.server.messages(USER)[-2:]
         assert "2. Nerve glide with ankle pumps (both legs)" in steps.text
-        assert buttons.buttons == ["Done", "Not today", "Had to stop"]  # still last on screen
+        assert buttons.buttons == [
+            "Done",
+            "Not today",
+            "Had to stop",
+            "Start",
+        ]  # still last on screen
 
         before = len(photos(bot))
         await bot.say(USER, "/howto 5")

@@ -149,7 +149,7 @@ def test_a_new_exercise_comes_with_its_pictures_and_every_routine_with_show_me_h
     assert "Lie face down" in day_one[1].pictures[0].caption
     assert len(day_one) == 2
     labels = [b.label for row in day_one[-1].buttons for b in row]
-    assert labels == ["Done", "Not today", "Had to stop", "Show me how: 1"]
+    assert labels == ["Done", "Not today", "Had to stop", "Start", "Show me how: 1"]
     assert day_one[-1].track == "session:7"
     state = replay([DayOutcome(RoutineOutcome.DONE, ProgramAction())] * 5)
     plan = plan_day(state)
@@ -157,4 +157,4 @@ def test_a_new_exercise_comes_with_its_pictures_and_every_routine_with_show_me_h
     later = routine_replies(plan, 8, content)
     assert all(not reply.pictures for reply in later)
     labels = [b.label for row in later[-1].buttons for b in row]
-    assert labels[3:] == [f"Show me how: {n}" for n in (1, 2, 3, 4, 5)]
+    assert labels[4:] == [f"Show me how: {n}" for n in (1, 2, 3, 4, 5)]

@@ -1,0 +1,246 @@
+"""End to end: the guided session, one exercise at a time (issue 22, point 5).
+
+"Start" on the day card walks through today's routine: each exercise's demonstration, three
+short lines and Next / Had to stop / Leave; after the last one the check-in opens by itself.
+Leaving half-way is offered again once at the next message; Had to stop in the middle opens the
+"had to stop" check-in with that exercise chosen; a Next pressed twice, or delivered twice, is
+applied once; a rest day has no Start. In English and French, on what is really sent.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.flows import Flow
+from bot.rendering.i18n import Texts, texts_for
+from bot.rendering.verdicts import free_text
+from db import repo
+from tests.e2e.test_day_cards import MORNING_2, check_in, onboard, since, tap
+from tests.e2e.test_onboarding import USER
+from tests.support.botapi import SentMessage
+from tests.support.harness import BotHarness, running_bot
+
+EN = texts_for("en")
+
+
+async def day_two(bot: BotHarness, texts: Texts) -> SentMessage:
+    """Onboarded, day 1 done and checked in; day 2's card (exercises 1 and 2, 2 new)."""
+    await onboard(bot, texts)
+    await tap(bot, texts, "buttons.done")
+    await check_in(bot, texts)
+    bot.clock.advance(days=1)
+    await bot.say(USER, "/today")
+    card = bot.last(USER)
+    assert card.html.startswith(
+        texts.t("routine.exercise_title_new", number=2, name=texts.exercise(2).name)
+    )
+    return card
+
+
+def step_buttons(texts: Texts, *, last: bool) -> list[str]:
+    onward = texts.t("buttons.finish") if last else texts.t("buttons.next")
+    return [onward, texts.t("buttons.had_to_stop"), texts.t("guided.leave_button")]
+
+
+def assert_step(
+    messages: list[SentMessage], texts: Texts, exercise: int, index: int, total: int, *, new: bool
+) -> SentMessage:
+    """The exercise's pictures, then one message: where it stands, the three lines, buttons."""
+    *pictures, step = messages
+    assert pictures and all(p.kind == "photo" for p in pictures)
+    assert texts.exercise(exercise).name in pictures[0].text
+    assert step.kind == "text"
+    lines = step.html.split("\n")
+    assert lines[0] == texts.t("guided.progress", index=index, total=total)
+    ex = texts.exercise(exercise)
+    title = "routine.exercise_title_new" if new else "routine.exercise_title"
+    assert lines[1] == texts.t(title, number=exercise, name=ex.name)
+    assert lines[2:5] == [
+        texts.t("guided.position", text=ex.guide_position),
+        texts.t("guided.movement", text=ex.guide_movement),
+        texts.t("guided.dose", text=ex.guide_dose),
+    ]
+    cautions = [c for c in ex.cautions if c in step.text]
+    assert cautions == (list(ex.cautions) if new else [])
+    assert lines[-1] == texts.t("guided.may_stop")
+    assert step.buttons == step_buttons(texts, last=index == total)
+    return step
+
+
+async def flow_of(bot: BotHarness) -> tuple[str | None, dict[str, object]]:
+    async with bot.services.sessions() as db:
+        patient = await repo.get_patient(db, USER)
+        assert patient is not None
+        return patient.flow, dict(patient.flow_data or {})
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+async def test_start_walks_through_each_exercise_then_the_check_in(
+    database_url: str, language: str
+) -> None:
+    texts = texts_for(language)
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        card = await day_two(bot, texts)
+        assert card.buttons[:4] == [
+            texts.t("buttons.done"),
+            texts.t("buttons.not_today"),
+            texts.t("buttons.had_to_stop"),
+            texts.t("buttons.start"),
+        ]
+        count = len(bot.server.messages(USER))
+        await tap(bot, texts, "buttons.start")
+        first = assert_step(since(bot, count), texts, 1, 1, 2, new=False)
+        # The day card keeps its buttons: the routine can still be marked from there.
+        assert texts.t("buttons.done") in bot.server.message(USER, card.message_id).buttons
+
+        count = len(bot.server.messages(USER))
+        await bot.tap(USER, texts.t("buttons.next"), first)
+        second = assert_step(since(bot, count), texts, 2, 2, 2, new=True)
+        assert bot.server.message(USER, first.message_id).buttons == []  # no stale Next
+
+        count = len(bot.server.messages(USER))
+        await bot.tap(USER, texts.t("buttons.finish"), second)
+        (checkin_card,) = since(bot, count)
+        assert checkin_card.text.startswith(
+            texts.t("checkin.title.session").replace("<b>", "").replace("</b>", "")
+        )
+        assert bot.server.message(USER, second.message_id).buttons == []
+        assert bot.server.message(USER, card.message_id).buttons == []  # marked: nothing to tap
+        await check_in(bot, texts)
+        status = await bot.say(USER, "/status")
+        assert status.html.startswith(texts.t("status.title_done", day=2))
+        # The check-in took over: the guided session is closed.
+        assert (await flow_of(bot))[0] is None
+
+
+async def test_leaving_half_way_is_offered_again_once(database_url: str) -> None:
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        card = await day_two(bot, EN)
+        await bot.tap(USER, "Start", card)
+        step = bot.last(USER)
+        old_next = step.button("Next")["callback_data"]
+        await bot.tap(USER, "Next", step)
+        second = bot.last(USER)
+        await bot.tap(USER, "Leave the guided session", second)
+        left = bot.last(USER)
+        assert left.text == EN.t("guided.left", index=2, total=2)
+        assert left.buttons == ["Resume", "Done", "Not today", "Had to stop"]
+        assert bot.server.message(USER, second.message_id).buttons == []
+        # Its Next is gone, and a press of the old one changes nothing.
+        query = bot.server.press_button(USER, step.message_id, old_next)
+        await bot.until_processed()
+        assert bot.server.callback_answers[query]["text"] == EN.t("errors.stale_button")
+
+        # The next message: the kind answer to text, then the offer, once.
+        count = len(bot.server.messages(USER))
+        await bot.say(USER, "I am back")
+        kind, offer = since(bot, count)
+        assert kind.html == free_text(EN, "Europe/Paris")
+        assert offer.text == EN.t("guided.offer", index=2, total=2)
+        assert offer.buttons == ["Resume", "Done", "Not today", "Had to stop"]
+        count = len(bot.server.messages(USER))
+        await bot.say(USER, "/status")
+        assert not any(EN.t("guided.offer", index=2, total=2) == m.text for m in since(bot, count))
+
+        # Resume goes back to the exercise where it stopped.
+        count = len(bot.server.messages(USER))
+        await bot.tap(USER, "Resume", offer)
+        again = assert_step(since(bot, count), EN, 2, 2, 2, new=True)
+        assert bot.server.message(USER, offer.message_id).buttons == []
+
+        # A command while a step is on screen: the offer first, then the command's answer.
+        count = len(bot.server.messages(USER))
+        await bot.say(USER, "/status")
+        offer, status = since(bot, count)
+        assert offer.text == EN.t("guided.offer", index=2, total=2)
+        assert status.html.startswith(EN.t("status.title", day=2))
+        assert bot.server.message(USER, again.message_id).buttons == []
+
+        # Mark the routine from the offer: the check-in opens.
+        await bot.tap(USER, "Done", offer)
+        assert "How strong is your pain" in bot.last(USER).text
+
+
+async def test_had_to_stop_in_the_middle_chooses_that_exercise(database_url: str) -> None:
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        card = await day_two(bot, EN)
+        await bot.tap(USER, "Start", card)
+        await bot.tap(USER, "Next")
+        count = len(bot.server.messages(USER))
+        await bot.tap(USER, "Had to stop")
+        (stop_card,) = since(bot, count)
+        name = EN.exercise(2).name
+        assert EN.t("checkin.answered.stop_exercise", name=name) in stop_card.html
+        assert f"1. {EN.exercise(1).name}" not in stop_card.buttons  # not asked again
+        assert "Symptoms spreading down the leg" in stop_card.buttons
+        assert bot.server.message(USER, card.message_id).buttons == []
+        await bot.tap(USER, "Symptoms spreading down the leg")
+        await bot.tap(USER, "Yes, it has settled")
+        await check_in(bot, EN)
+        status = await bot.say(USER, "/status")
+        assert status.html.startswith(EN.t("status.title_done", day=2))
+
+
+@pytest.mark.parametrize("how", ["redelivered", "pressed twice"])
+async def test_a_next_press_is_applied_once(database_url: str, how: str) -> None:
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        card = await day_two(bot, EN)
+        await bot.tap(USER, "Start", card)
+        step = bot.last(USER)
+        data = step.button("Next")["callback_data"]
+        bot.server.press_button(USER, step.message_id, data)
+        update_id = bot.server.last_update_id
+        await bot.until_processed()
+        flow, flow_data = await flow_of(bot)
+        assert (flow, flow_data["index"]) == (Flow.GUIDED.value, 1)
+        sent = len(bot.server.messages(USER))
+
+        if how == "redelivered":
+            bot.server.redeliver(update_id)
+            await bot.server.wait_for(lambda: bot.server.pending_updates == 0, timeout=30.0)
+            await bot.until_processed()
+        else:
+            query = bot.server.press_button(USER, step.message_id, data)
+            await bot.until_processed()
+            assert bot.server.callback_answers[query]["text"] == EN.t("errors.stale_button")
+        assert len(bot.server.messages(USER)) == sent  # nothing sent twice
+        assert (await flow_of(bot))[1]["index"] == 1  # and one step further, not two
+        assert (
+            sum(
+                m.text.startswith(
+                    EN.t("guided.progress", index=2, total=2).replace("<b>", "").replace("</b>", "")
+                )
+                for m in bot.server.messages(USER)
+            )
+            == 1
+        )
+
+
+async def test_a_rest_day_has_no_start(database_url: str) -> None:
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        await onboard(bot, EN)
+        assert "Start" in bot.last(USER).buttons
+        await bot.tap(USER, "Had to stop")
+        await bot.tap(USER, "1. Lying back bend (press-up)")
+        await bot.tap(USER, "Symptoms spreading down the leg")
+        await bot.tap(USER, "Yes, it has settled")
+        await check_in(bot, EN, pain=7)
+        bot.clock.set(MORNING_2)
+        count = len(bot.server.messages(USER))
+        await bot.say(USER, "/today")
+        (rest,) = since(bot, count)
+        assert rest.text.startswith("Day 2: a rest day.")
+        assert rest.buttons == []
+
+
+async def test_no_start_while_warning_signs_wait_for_is_that_right(database_url: str) -> None:
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        card = await day_two(bot, EN)
+        await bot.say(USER, "I can't pee")
+        question = bot.last(USER)
+        assert "Is that right?" in question.text
+        count = len(bot.server.messages(USER))
+        assert await bot.tap(USER, "Start", card) == EN.t("guided.answer_first")
+        assert since(bot, count) == []
+        flow, _data = await flow_of(bot)
+        assert flow == Flow.CHECKIN.value
