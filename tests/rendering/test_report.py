@@ -15,7 +15,8 @@ from bot.content import Catalogue, Content, load_content
 from bot.domain.progress import CheckInPoint, Progress, SafetyMark
 from bot.rendering.charts import render_chart
 from bot.rendering.i18n import texts_for
-from bot.rendering.report import file_name, render_report, report_filename
+from bot.rendering.progress_texts import file_name, report_filename
+from bot.rendering.report import render_report
 from tests.rendering.test_charts import START, sample_progress
 
 A4_POINTS = (595.28, 841.89)
