@@ -9,6 +9,7 @@ import math
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, cast
 
 import pytest
@@ -406,3 +407,39 @@ def test_picture_keys_are_read_back_and_unknown_ones_refused() -> None:
     for bad in ("e3s2-both", "x", "e3", "e1s1-left", "e9s1-right"):
         with pytest.raises(KeyError):
             pictures.render_key(bad)
+
+
+# --- A picture's version, without drawing it ------------------------------------------------------
+
+
+def test_a_pictures_version_names_its_key_and_changes_with_what_it_looks_like(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    versions = {key: poses.picture_version(key) for key in poses.all_keys()}
+    assert all(v.startswith(f"{k}:") and len(v) == len(k) + 13 for k, v in versions.items())
+    assert len(set(versions.values())) == len(versions)  # each picture its own
+    assert poses.picture_version("e3s2-left") == versions["e3s2-left"]  # the same data, the same
+    for bad in ("e3s2-both", "x", "e1s5", "e1s1-left", "e9s1-right"):
+        with pytest.raises(KeyError):
+            poses.picture_version(bad)
+
+    # A moved joint in exercise 3 changes exercise 3's pictures (both sides), no other.
+    data = load_pictures()
+    three = data.exercises[3]
+    first = three.stages[0]
+    moved = replace(first, near={**first.near, "toe": (first.near["toe"][0] + 1, 50.0)})
+    changed = replace(
+        data, exercises={**data.exercises, 3: replace(three, stages=(moved, *three.stages[1:]))}
+    )
+    monkeypatch.setattr(poses, "load_pictures", lambda: changed)
+    assert poses.picture_version("e3s1-left") != versions["e3s1-left"]
+    assert poses.picture_version("e3s1-right") != versions["e3s1-right"]
+    assert poses.picture_version("e3s2-left") == versions["e3s2-left"]
+    assert poses.picture_version("e1s1") == versions["e1s1"]
+    monkeypatch.undo()
+
+    # A change to the drawing code changes every picture's version.
+    drawing = tmp_path / "pictures.py"
+    drawing.write_bytes(poses.DRAWING_SOURCES[0].read_bytes() + b"\n# thicker outlines\n")
+    monkeypatch.setattr(poses, "DRAWING_SOURCES", (drawing, *poses.DRAWING_SOURCES[1:]))
+    assert all(poses.picture_version(k) != v for k, v in versions.items())
