@@ -14,6 +14,10 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.cli import EXIT_CONFIG, main
+from bot.rendering import poses
 from tests.support.botapi import BotApiServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,3 +88,29 @@ async def test_the_running_bot_imports_no_drawing_library(tmp_path: Path) -> Non
     loaded = [line for line in out.splitlines() if line.startswith("LOADED ")]
     assert loaded, out + err
     assert json.loads(loaded[-1].removeprefix("LOADED ")) == []
+
+
+def test_a_wrong_pose_stops_start_up_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The poses are loaded and checked at start, without drawing: a wrong body or pose (here a
+    shin half as long as the thigh) stops the bot before it serves anyone, with one line."""
+    broken = tmp_path / "pictures.toml"
+    broken.write_text(
+        poses.PICTURES_FILE.read_text(encoding="utf-8").replace("shin = 43.0", "shin = 20.0", 1),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(poses, "PICTURES_FILE", broken)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://127.0.0.1:9/bot")  # never reached
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/bot.db")
+    poses.load_pictures.cache_clear()
+    try:
+        assert main(["run"]) == EXIT_CONFIG
+    finally:
+        poses.load_pictures.cache_clear()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("Content error: ContentError: ")
+    assert "pictures.toml: body.shin" in lines[0]
