@@ -4,7 +4,7 @@ python-telegram-bot Application, and a render worker's peak memory.
 Run from the repository root::
 
     .venv/bin/python bench/startup.py [--runs 3] [--backend sqlite|postgres|both]
-        [--postgres-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+        [--postgres-url postgresql+asyncpg://postgres@127.0.0.1:5432/test] [--before TREE]
 
 Each process is started as an operator starts it: ``python -m bot`` (the bot, long polling,
 the default settings), and a bare ``ApplicationBuilder().base_url(...).build().run_polling()``
@@ -17,6 +17,9 @@ beforehand so both find it at head), on SQLite and on PostgreSQL. The bot's RSS 
 later, once the city index is built in the background, is printed too. Then a render worker
 (``bot.rendering.offload.Renderer``, one process) draws a /progress chart, a /report PDF and
 every exercise picture, and its peak RSS (VmHWM) is printed.
+
+``--before TREE`` also starts the bot from another copy of the repository (``git archive
+<commit> | tar -x -C TREE``), in turn with this one, for a comparison in the same minutes.
 
 Each figure is the median of ``--runs`` runs (the runs alternate bot and bare), with the
 target: at most 1.0 s and 90 MB for the bot, and at most twice the bare application's time.
@@ -153,9 +156,9 @@ async def time_to_poll(command: Sequence[str], env: dict[str, str], settle: bool
     return Started(server.polled, server.rss_kb / 1024, settled)
 
 
-def environment(database_url: str | None) -> dict[str, str]:
+def environment(database_url: str | None, tree: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
-    env.update({"PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": TOKEN})
+    env.update({"PYTHONPATH": str(tree), "TELEGRAM_BOT_TOKEN": TOKEN})
     if database_url is not None:
         env["DATABASE_URL"] = database_url
     return env
@@ -201,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--postgres-url", default=DEFAULT_PG)
+    parser.add_argument("--before", type=Path, help="another copy of the repository to compare")
     args = parser.parse_args(argv)
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
     bot = [sys.executable, "-m", "bot"]
@@ -215,6 +219,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                     started = asyncio.run(time_to_poll(bot, environment(url), settle=True))
                     figures.add(name, started)
                     figures.add("bare", asyncio.run(time_to_poll(bare, environment(None), False)))
+                    if args.before is not None:
+                        before = environment(url, args.before.resolve())
+                        figures.add(
+                            f"before: {name}", asyncio.run(time_to_poll(bot, before, False))
+                        )
                     print(
                         f"  {name}, run {run + 1}: {started.seconds:.3f} s,"
                         f" {started.rss_mb:.1f} MB",
@@ -226,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print()
     print(f"Start-up, spawn to first getUpdates (median of {args.runs} runs, this machine)")
     print(f"  bare python-telegram-bot Application: {bare_s:.3f} s, {figures.rss('bare'):.1f} MB")
-    header = f"  {'':32} {'time':>8} {'RSS':>9} {'x bare':>7} {'settled':>9}  targets"
+    header = f"  {'':40} {'time':>8} {'RSS':>9} {'x bare':>7} {'settled':>9}  targets"
     print(header)
     for name in figures.runs:
         if name == "bare":
@@ -242,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         settled_text = f"{settled:.1f} MB" if settled is not None else "-"
         print(
-            f"  {name:32} {seconds:6.3f} s {rss:6.1f} MB {ratio:6.2f}x {settled_text:>9}"
+            f"  {name:40} {seconds:6.3f} s {rss:6.1f} MB {ratio:6.2f}x {settled_text:>9}"
             f"  {verdicts}"
         )
     print(f"  targets: at most {TARGET_SECONDS:.1f} s and {TARGET_MB:.0f} MB at the first")
