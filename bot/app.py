@@ -33,8 +33,8 @@ from bot.handlers.jobs import JobState, schedule_jobs
 from bot.handlers.respond import respond_to
 from bot.metrics import Metrics
 from bot.rendering.i18n import available_languages, texts_for
-from bot.rendering.offload import Renderer
-from bot.rendering.pictures import render_key, validate_pictures
+from bot.rendering.offload import Renderer, picture_png
+from bot.rendering.poses import load_pictures
 from bot.rendering.validation import validate_all
 from bot.usecases.conversation import MENU, menu_in
 from db import dispatch as dispatch_queries
@@ -47,10 +47,6 @@ log = logging.getLogger(__name__)
 SEND_POOL_SIZE = 64
 # The PostgreSQL advisory lock held while migrating (any fixed number of our own).
 MIGRATION_LOCK = 0x5C1A7C4
-
-
-def _picture(key: str) -> bytes:
-    return render_key(key)
 
 
 def command_menu(language: str) -> list[BotCommand]:
@@ -74,16 +70,26 @@ def build_application(
     """
     token = settings.require_token()
     validate_all(MENU)
+    # The pictures' poses are read and checked now (a wrong one stops start-up with one line);
+    # they are drawn in the render workers, on first need, never in this process.
+    load_pictures()
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
     metrics = Metrics()
+    # The drawing's worker processes start on first use (most runs never draw).
+    renderer = Renderer(settings.render_workers)
+
+    async def draw_picture(key: str) -> bytes:
+        return await renderer(picture_png, key)
+
     services = Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
         clock=clock,
-        media=MediaCache(sessions, _picture, clock),
+        media=MediaCache(sessions, draw_picture, clock),
         metrics=metrics,
+        offload=renderer,
     )
     limiter = rate_limiter or RateLimiter(
         overall_per_second=settings.rate_limit_overall_per_second,
@@ -92,15 +98,10 @@ def build_application(
         enabled=settings.rate_limit,
     )
     metrics.count_flood_waits(lambda: limiter.stats.retry_after)
-    renderer = Renderer(settings.render_workers)
-    services.offload = renderer
 
     async def post_init(app: BotApplication) -> None:
         if run_migrations:
             await migrate(engine)
-        # The city index and the pictures take a moment: build them now, not when the first
-        # person types a city or gets a routine.
-        await asyncio.gather(asyncio.to_thread(zones.warm_up), asyncio.to_thread(validate_pictures))
         # Each language's menu shows its own names ("/aide" in French); the default menu, for
         # every other language, is English.
         for language in available_languages():
@@ -165,6 +166,7 @@ class Runtime:
     jobs: JobState | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _warm_up: asyncio.Task[None] | None = None
 
     @classmethod
     def create(
@@ -203,6 +205,9 @@ class Runtime:
             await app.bot.delete_webhook(drop_pending_updates=False)
             self.poller = Poller(app, self.pipeline)
             self._tasks.append(asyncio.create_task(self.poller.run(self.stopping)))
+        # The city index takes a second or two: build it in a thread now that the bot serves,
+        # not when the first person types a city (who waits for it if it is not ready yet).
+        self._warm_up = asyncio.create_task(asyncio.to_thread(zones.warm_up))
 
     async def stop(self, grace: float = 5.0) -> None:
         """A quick, clean stop: no new work, the updates in hand finish (or stay stored)."""
@@ -227,6 +232,11 @@ class Runtime:
             await dispatch_queries.drop_claims(db, self.pipeline.owner)
             await db.commit()
         await self.pipeline.stop(grace)
+        if self._warm_up is not None:
+            # A thread cannot be cancelled: a second or two at most.
+            for failed in await asyncio.gather(self._warm_up, return_exceptions=True):
+                if isinstance(failed, Exception):
+                    log.error("The city index could not be built: %r", failed)
         if app.running:
             await app.stop()
         await app.shutdown()

@@ -11,9 +11,8 @@ found") raises ChatGone so the caller can stop writing to it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from io import BytesIO
@@ -26,6 +25,7 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.botapi.ratelimit import Priority
 from bot.context import TelegramBot
+from bot.rendering.poses import picture_version
 from bot.rendering.replies import Keyboard, Picture, Reply, Response
 from db import media
 
@@ -87,26 +87,28 @@ async def _call(bot: TelegramBot, method: str, priority: Priority | None, **para
 class MediaCache:
     """Telegram file_ids of the exercise pictures, per bot: in memory, backed by the database.
 
-    ``render`` gives a picture's PNG by key ("e1s2"); the stored key adds a hash of the image,
-    so a changed drawing is uploaded anew.
+    A picture is stored under its version (``bot.rendering.poses.picture_version``: the key and a
+    hash of its pose data and drawing code, computed without drawing), so a changed pose or
+    drawing is uploaded anew. ``render`` draws a picture's PNG by key ("e1s2"), in the render
+    workers; it runs only when a picture must be uploaded (its file_id is unknown or refused).
     """
 
     sessions: async_sessionmaker[AsyncSession]
-    render: Callable[[str], bytes]
+    render: Callable[[str], Awaitable[bytes]]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    version: Callable[[str], str] = picture_version
     _ids: dict[tuple[int, str], str] = field(default_factory=dict)
     _versions: dict[str, str] = field(default_factory=dict)
     _loaded: set[int] = field(default_factory=set)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    def png(self, key: str) -> bytes:
-        return self.render(key)
+    async def png(self, key: str) -> bytes:
+        return await self.render(key)
 
     def versioned(self, key: str) -> str:
         version = self._versions.get(key)
         if version is None:
-            digest = hashlib.sha256(self.png(key)).hexdigest()[:12]
-            version = self._versions[key] = f"{key}:{digest}"
+            version = self._versions[key] = self.version(key)
         return version
 
     async def file_id(self, bot_id: int, key: str) -> str | None:
@@ -291,6 +293,10 @@ async def _send_upload(
     return _message_id(message)
 
 
+async def _known_or_drawn(cache: MediaCache, picture: Picture, file_id: str | None) -> str | bytes:
+    return file_id or await cache.png(picture.key)
+
+
 async def send_pictures(
     bot: TelegramBot,
     chat_id: int,
@@ -305,28 +311,33 @@ async def send_pictures(
         try:
             if len(pictures) == 1:
                 picture = pictures[0]
+                upload = ids[0] or InputFile(
+                    BytesIO(await cache.png(picture.key)), filename=f"{picture.key}.png"
+                )
                 message = await bot.send_photo(
                     chat_id,
-                    ids[0]
-                    or InputFile(BytesIO(cache.png(picture.key)), filename=f"{picture.key}.png"),
+                    upload,
                     caption=picture.caption,
                     parse_mode=ParseMode.HTML,
                     rate_limit_args=priority,
                 )
                 sent = [message]
             else:
+                # Only the pictures Telegram does not hold yet are drawn (in the workers).
+                pairs = zip(pictures, ids, strict=True)
+                items = await asyncio.gather(*(_known_or_drawn(cache, p, f) for p, f in pairs))
                 sent = list(
                     await bot.send_media_group(
                         chat_id,
                         [
                             InputMediaPhoto(
                                 # Bytes (not an InputFile) so PTB attaches them to the album.
-                                media=file_id or cache.png(p.key),
+                                media=item,
                                 filename=f"{p.key}.png",
                                 caption=p.caption,
                                 parse_mode=ParseMode.HTML,
                             )
-                            for p, file_id in zip(pictures, ids, strict=True)
+                            for p, item in zip(pictures, items, strict=True)
                         ],
                         rate_limit_args=priority,
                     )

@@ -494,12 +494,13 @@ def find_zones(query: str, limit: int = 5) -> list[ZoneMatch]:
 
 
 def warm_up() -> None:
-    """Load the place index and the coordinate finder now rather than on a first message.
+    """Load the place index now rather than on a first message.
 
-    Blocking (about 1.5 s; the JSON briefly takes ~90 MB): run it in a thread at start-up.
+    Blocking (about 1.5 s; the JSON briefly takes ~90 MB): run it in a thread once the bot
+    serves. The coordinate finder is left to the first location share (~0.2 s then): it loads
+    NumPy, which the bot's process otherwise never needs.
     """
     _index()
-    zone_at(0.0, 0.0)
 
 
 # --------------------------------------------------------------------------- local clock

@@ -14,8 +14,8 @@ from bot.botapi.callbacks import flow_button, function_button
 from bot.content import Catalogue
 from bot.domain.flows import FunctionData, FunctionStep
 from bot.domain.function import COMMON_ACTIVITIES, MAX_ACTIVITIES, RATING_MAX, FunctionSummary
-from bot.rendering.charts import plain_text
 from bot.rendering.i18n import Texts
+from bot.rendering.progress_texts import plain_text
 from bot.rendering.replies import Button, Keyboard, rows
 
 SKIP = "skip"

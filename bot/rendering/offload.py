@@ -1,6 +1,12 @@
-"""Drawing that runs in a worker process (a chart takes about 0.1 s of CPU, a PDF about 0.15 s),
-so the event loop keeps serving everyone meanwhile. Arguments and results are plain, picklable
-values; each worker loads the texts of a language once."""
+"""Drawing that runs in a worker process (a chart takes about 0.1 s of CPU, a PDF about 0.15 s,
+an exercise picture about 0.1 s), so the event loop keeps serving everyone meanwhile.
+Arguments and results are plain, picklable values; each worker loads the texts of a language
+once.
+
+The drawing stack (matplotlib, fpdf, Pillow, NumPy) is imported inside the worker functions
+only: the bot's main process imports this module to name them, and never loads it (start-up
+time and memory; tests/test_startup.py checks it). The workers start on first use.
+"""
 
 from __future__ import annotations
 
@@ -11,21 +17,34 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot.domain.progress import Progress
-from bot.rendering.charts import has_enough_for_chart, render_chart
 from bot.rendering.i18n import texts_for
-from bot.rendering.report import render_report, report_filename
+from bot.rendering.progress_texts import has_enough_for_chart, report_filename
 
 T = TypeVar("T")
 
 
 def chart_png(progress: Progress) -> bytes:
+    """The /progress chart (in a worker)."""
+    from bot.rendering.charts import render_chart  # the worker imports the drawing stack
+
     return render_chart(progress, texts_for(progress.language).content)
 
 
 def report_pdf(progress: Progress) -> tuple[str, bytes]:
+    """The /report PDF and its file name (in a worker)."""
+    from bot.rendering.charts import render_chart  # the worker imports the drawing stack
+    from bot.rendering.report import render_report
+
     content = texts_for(progress.language).content
     chart = render_chart(progress, content) if has_enough_for_chart(progress) else None
     return report_filename(progress), render_report(progress, content, chart)
+
+
+def picture_png(key: str) -> bytes:
+    """An exercise picture's PNG by key, ``e3s2-left`` (in a worker; KeyError if none)."""
+    from bot.rendering.pictures import render_key
+
+    return render_key(key)
 
 
 class Renderer:

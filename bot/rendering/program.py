@@ -20,7 +20,7 @@ from bot.domain.program import (
     RoutineOutcome,
 )
 from bot.rendering.i18n import Texts, texts_for
-from bot.rendering.pictures import one_leg, picture_key, stages
+from bot.rendering.poses import one_leg, picture_key, stages
 from bot.rendering.replies import Button, Keyboard, Picture, Reply, rows
 
 MAX_MESSAGE_LENGTH = MessageLimit.MAX_TEXT_LENGTH

@@ -4,14 +4,13 @@ One A4 page read in a minute: what was measured at the start and now, the chart,
 every warning sign and piece of advice with its date, adherence, and the check-ins that fit.
 DejaVu Sans from matplotlib's data folder is embedded (subset), so accents work and the file
 needs nothing from the reader's machine. No name or username appears: the bot stores none.
-Every word comes from the catalogue (tags stripped) and every date from Babel.
+Every word comes from the catalogue (tags stripped) and every date from Babel. Drawn in the
+render workers (``bot/rendering/offload.py``); the file's name is in ``progress_texts.py``.
 """
 
 from __future__ import annotations
 
 import io
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -43,17 +42,15 @@ from bot.domain.safety import (
     WORSE_FRACTION,
     WORSE_POINTS,
 )
-from bot.rendering.charts import (
+from bot.rendering.charts import HEIGHT_PX, WIDTH_PX
+from bot.rendering.function import report_text as function_report_text
+from bot.rendering.progress_texts import (
     FULL_DATE,
-    HEIGHT_PX,
     SHORT_DATE,
-    WIDTH_PX,
     babel_locale,
     format_day,
     plain_text,
 )
-from bot.rendering.function import report_text as function_report_text
-from bot.rendering.i18n import texts_for
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 REGULAR_FONT = FONT_DIR / "DejaVuSans.ttf"
@@ -88,21 +85,6 @@ HEADER_FILL = (225, 225, 225)
 
 SERIOUS = frozenset({"emergency", "urgent"})  # in bold in the events table
 WATCH_ROWS = 3  # a "watch" verdict given more often than this shares one row
-
-
-def file_name(cat: Catalogue, key: str, day: date) -> str:
-    """A file's name in the person's language ("files.summary": "resume-sciatique-2026-12-06.pdf"),
-    the day it was made and nothing about the person; ASCII only (accents dropped, anything
-    else a hyphen), which every phone and mail client keeps as it is."""
-    name = plain_text(cat.text(f"files.{key}", date=day.isoformat()))
-    decomposed = unicodedata.normalize("NFKD", name)
-    ascii_name = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_name)
-
-
-def report_filename(progress: Progress) -> str:
-    """The PDF's file name, in the person's language."""
-    return file_name(texts_for(progress.language).content.catalogue, "summary", progress.today)
 
 
 # --- Drawing helpers -----------------------------------------------------------------------------

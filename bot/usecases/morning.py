@@ -58,10 +58,10 @@ from bot.domain.timing import (
     weekly_send_at,
     weekly_weekday,
 )
-from bot.rendering.charts import has_enough_for_chart, render_weekly
 from bot.rendering.i18n import Texts, texts_for
 from bot.rendering.offload import chart_png
 from bot.rendering.program import answer_buttons, routine_replies
+from bot.rendering.progress_texts import has_enough_for_chart, render_weekly
 from bot.rendering.replies import Reply, Response, Upload
 from bot.rendering.silence import silence_question
 from bot.rendering.status import follow_up_question

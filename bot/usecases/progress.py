@@ -30,9 +30,13 @@ from bot.domain.progress import (
 from bot.domain.timing import local_date
 from bot.rendering import function as function_texts
 from bot.rendering import offload
-from bot.rendering.charts import has_enough_for_chart, render_caption, render_not_enough
+from bot.rendering.progress_texts import (
+    file_name,
+    has_enough_for_chart,
+    render_caption,
+    render_not_enough,
+)
 from bot.rendering.replies import Reply, Upload
-from bot.rendering.report import file_name
 from bot.usecases import function
 from bot.usecases.turn import Turn, UnreadableState, program_state, zone_of
 from db import repo

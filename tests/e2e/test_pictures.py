@@ -4,6 +4,8 @@ uploaded again when Telegram refuses a stored file_id."""
 
 from __future__ import annotations
 
+from bot.rendering.poses import picture_version
+from db import media as media_queries
 from tests.e2e.test_course import check_in, next_day
 from tests.e2e.test_onboarding import USER, onboard
 from tests.support.botapi import BotApiServer, SentMessage
@@ -21,8 +23,24 @@ def picture_names(bot: BotHarness, shown: list[SentMessage]) -> list[str | None]
     return [bot.server.file_name(m.file_id) for m in shown]
 
 
+def count_drawings(bot: BotHarness) -> list[str]:
+    """The keys of the pictures the bot draws (in its render workers) from now on."""
+    media = bot.services.media
+    assert media is not None
+    drawn: list[str] = []
+    draw = media.render
+
+    async def counted(key: str) -> bytes:
+        drawn.append(key)
+        return await draw(key)
+
+    media.render = counted
+    return drawn
+
+
 async def test_day_one_comes_with_exercise_one_pictures_uploaded_once(database_url: str) -> None:
     async with running_bot(database_url, start_dispatcher=False) as bot:
+        drawn = count_drawings(bot)
         await onboard(bot)
         album = photos(bot)
         assert len(album) == 4  # lying down, on elbows, elbows closer, pressing up
@@ -40,10 +58,17 @@ async def test_day_one_comes_with_exercise_one_pictures_uploaded_once(database_u
         assert "Lie face down" in bot.last(USER).text and "Done" in bot.last(USER).buttons
         assert bot.server.uploads.get("sendMediaGroup") == 4
 
+        # Drawn (in the render workers) only to be uploaded; kept under each picture's version.
+        assert drawn == ["e1s1", "e1s2", "e1s3", "e1s4"]
+        async with bot.services.sessions() as db:
+            stored = await media_queries.file_ids(db, bot.app.bot.id)
+        assert sorted(stored) == [picture_version(f"e1s{stage}") for stage in range(1, 5)]
+
         await onboard(bot, OTHER)
         assert len(photos(bot, OTHER)) == 4
         assert bot.server.uploads.get("sendMediaGroup") == 4  # no second upload
         assert bot.server.file_id_reuses.get("sendMediaGroup") == 4
+        assert len(drawn) == 4  # nor a second drawing
 
 
 async def test_show_me_how_and_howto_send_the_right_exercise(database_url: str) -> None:
@@ -85,11 +110,14 @@ async def test_a_refused_file_id_is_uploaded_again_and_ids_survive_a_restart(
             await onboard(bot)
             assert server.uploads.get("sendMediaGroup") == 4
         async with running_bot(database_url, server=server) as bot:
+            drawn = count_drawings(bot)
             await bot.say(USER, "/howto 1")  # the stored file_ids, after a restart
             assert server.uploads.get("sendMediaGroup") == 4
+            assert drawn == []  # nothing drawn to send a picture Telegram holds
             server.forget_file_ids()  # Telegram no longer knows them
             await bot.say(USER, "/howto 1")
             assert server.uploads.get("sendMediaGroup") == 8
+            assert drawn == ["e1s1", "e1s2", "e1s3", "e1s4"]
             assert len([m for m in server.messages(USER) if m.kind == "photo"]) == 12
 
 

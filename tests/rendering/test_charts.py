@@ -1,4 +1,5 @@
-"""Tests for the progress chart, its caption and the weekly look back (bot/rendering/charts.py)."""
+"""Tests for the progress chart, its caption and the weekly look back (bot/rendering/charts.py,
+progress_texts.py)."""
 
 from __future__ import annotations
 
@@ -25,22 +26,19 @@ from bot.domain.progress import (
     Screening,
     chart_series,
 )
-from bot.rendering import charts, report
-from bot.rendering.charts import (
+from bot.rendering import charts, progress_texts, report
+from bot.rendering.charts import HEIGHT_PX, LABEL_GAP_PX, WIDTH_PX, render_chart
+from bot.rendering.i18n import texts_for
+from bot.rendering.progress_texts import (
     CAPTION_LIMIT,
-    HEIGHT_PX,
-    LABEL_GAP_PX,
     WEEKLY_LIMIT,
-    WIDTH_PX,
     format_day,
     has_enough_for_chart,
     plain_text,
     render_caption,
-    render_chart,
     render_not_enough,
     render_weekly,
 )
-from bot.rendering.i18n import texts_for
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MESSAGE_LIMIT = 4096
@@ -306,11 +304,11 @@ def test_plain_text_strips_tags_and_unescapes() -> None:
 def test_dates_follow_the_catalogue_and_the_persons_language(content: Content) -> None:
     cat = content.catalogue
     day = date(2026, 3, 2)
-    assert format_day(day, cat, "en", charts.SHORT_DATE) == "2 Mar"
-    assert format_day(day, cat, "en", charts.DAY_MONTH) == "2 March"
-    assert format_day(day, cat, "en", charts.FULL_DATE) == "2 Mar 2026"
-    assert format_day(day, cat, "fr", charts.DAY_MONTH) == "2 mars"  # Babel names the month
-    assert format_day(day, cat, "zz-unknown", charts.SHORT_DATE) == "2 Mar"
+    assert format_day(day, cat, "en", progress_texts.SHORT_DATE) == "2 Mar"
+    assert format_day(day, cat, "en", progress_texts.DAY_MONTH) == "2 March"
+    assert format_day(day, cat, "en", progress_texts.FULL_DATE) == "2 Mar 2026"
+    assert format_day(day, cat, "fr", progress_texts.DAY_MONTH) == "2 mars"  # Babel names the month
+    assert format_day(day, cat, "zz-unknown", progress_texts.SHORT_DATE) == "2 Mar"
 
 
 Ratings = tuple[int, int, int, int]

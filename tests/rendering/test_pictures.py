@@ -1,4 +1,5 @@
-"""Tests for the exercise pictures (bot/rendering/pictures.py, bot/content/pictures.toml)."""
+"""Tests for the exercise pictures (bot/rendering/poses.py and pictures.py, their data in
+bot/content/pictures.toml)."""
 
 from __future__ import annotations
 
@@ -8,27 +9,30 @@ import math
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, cast
 
 import pytest
 
 from bot.content import LOCALES_DIR, ContentError, load_content, parse_catalogue, read_toml
 from bot.domain.program import EXERCISE_ORDER
-from bot.rendering import pictures
+from bot.rendering import pictures, poses
 from bot.rendering.pictures import (
-    LEGEND_KEY,
-    PICTURES_FILE,
-    STAGE_COUNTS,
     TELEGRAM_MAX_BYTES,
-    caption_key,
     check_photo,
-    load_pictures,
-    parse_pictures,
     png_size,
     render_all,
     render_picture,
-    stages,
     validate_pictures,
+)
+from bot.rendering.poses import (
+    LEGEND_KEY,
+    PICTURES_FILE,
+    STAGE_COUNTS,
+    caption_key,
+    load_pictures,
+    parse_pictures,
+    stages,
 )
 
 # The stages of each exercise, as the seed article describes them.
@@ -347,14 +351,14 @@ def test_each_leg_gets_the_mirrored_drawing(exercise_id: int, pngs: dict[str, by
     for stage in range(1, len(base.stages) + 1):
         drawn = base.stages[stage - 1]
         for side in ("left", "right"):
-            assert pictures.symptomatic_leg(exercise_id, stage, side) == side
-        assert pictures.symptomatic_leg(exercise_id, stage, None) == "right"  # until said
-        left = pictures.pose_for(base, stage, "left")
+            assert poses.symptomatic_leg(exercise_id, stage, side) == side
+        assert poses.symptomatic_leg(exercise_id, stage, None) == "right"  # until said
+        left = poses.pose_for(base, stage, "left")
         assert left.near["hip"] == (
-            pictures.FRAME_WIDTH - drawn.near["hip"][0],
+            poses.FRAME_WIDTH - drawn.near["hip"][0],
             drawn.near["hip"][1],
         )
-        assert pictures.pose_for(base, stage, "right") is drawn
+        assert poses.pose_for(base, stage, "right") is drawn
         # The pixels: the orange leg of the left-leg picture is the right-leg one mirrored.
         # A close-up (exercise 5) stays in its corner, mirrored inside its box.
         box_left, box_right, box_bottom = _inset_box() if base.insets else (0.0, 0.0, 0.0)
@@ -388,18 +392,54 @@ def test_each_leg_gets_the_mirrored_drawing(exercise_id: int, pngs: dict[str, by
 def test_the_back_exercise_has_no_orange_leg_and_one_picture_per_stage(
     pngs: dict[str, bytes],
 ) -> None:
-    assert not pictures.one_leg(1)
-    assert pictures.picture_key(1, 2, "left") == pictures.picture_key(1, 2, None) == "e1s2"
-    assert pictures.picture_key(3, 2, "left") == "e3s2-left"
-    assert pictures.picture_key(3, 2, None) == pictures.picture_key(3, 2, "asked") == "e3s2-right"
+    assert not poses.one_leg(1)
+    assert poses.picture_key(1, 2, "left") == poses.picture_key(1, 2, None) == "e1s2"
+    assert poses.picture_key(3, 2, "left") == "e3s2-left"
+    assert poses.picture_key(3, 2, None) == poses.picture_key(3, 2, "asked") == "e3s2-right"
     for stage in range(1, 5):
         assert _orange(pngs[f"e1s{stage}"]) == []
 
 
 def test_picture_keys_are_read_back_and_unknown_ones_refused() -> None:
-    assert pictures.parse_key("e3s2-left") == (3, 2, "left")
-    assert pictures.parse_key("e1s4") == (1, 4, None)
+    assert poses.parse_key("e3s2-left") == (3, 2, "left")
+    assert poses.parse_key("e1s4") == (1, 4, None)
     assert pictures.render_key("e3s2-left") is render_picture(3, 2, "left")
     for bad in ("e3s2-both", "x", "e3", "e1s1-left", "e9s1-right"):
         with pytest.raises(KeyError):
             pictures.render_key(bad)
+
+
+# --- A picture's version, without drawing it ------------------------------------------------------
+
+
+def test_a_pictures_version_names_its_key_and_changes_with_what_it_looks_like(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    versions = {key: poses.picture_version(key) for key in poses.all_keys()}
+    assert all(v.startswith(f"{k}:") and len(v) == len(k) + 13 for k, v in versions.items())
+    assert len(set(versions.values())) == len(versions)  # each picture its own
+    assert poses.picture_version("e3s2-left") == versions["e3s2-left"]  # the same data, the same
+    for bad in ("e3s2-both", "x", "e1s5", "e1s1-left", "e9s1-right"):
+        with pytest.raises(KeyError):
+            poses.picture_version(bad)
+
+    # A moved joint in exercise 3 changes exercise 3's pictures (both sides), no other.
+    data = load_pictures()
+    three = data.exercises[3]
+    first = three.stages[0]
+    moved = replace(first, near={**first.near, "toe": (first.near["toe"][0] + 1, 50.0)})
+    changed = replace(
+        data, exercises={**data.exercises, 3: replace(three, stages=(moved, *three.stages[1:]))}
+    )
+    monkeypatch.setattr(poses, "load_pictures", lambda: changed)
+    assert poses.picture_version("e3s1-left") != versions["e3s1-left"]
+    assert poses.picture_version("e3s1-right") != versions["e3s1-right"]
+    assert poses.picture_version("e3s2-left") == versions["e3s2-left"]
+    assert poses.picture_version("e1s1") == versions["e1s1"]
+    monkeypatch.undo()
+
+    # A change to the drawing code changes every picture's version.
+    drawing = tmp_path / "pictures.py"
+    drawing.write_bytes(poses.DRAWING_SOURCES[0].read_bytes() + b"\n# thicker outlines\n")
+    monkeypatch.setattr(poses, "DRAWING_SOURCES", (drawing, *poses.DRAWING_SOURCES[1:]))
+    assert all(poses.picture_version(k) != v for k, v in versions.items())

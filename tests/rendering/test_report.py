@@ -21,9 +21,16 @@ from bot.domain.progress import (
     notable_days,
     week_rows,
 )
-from bot.rendering.charts import SHORT_DATE, format_day, plain_text, render_chart
+from bot.rendering.charts import render_chart
 from bot.rendering.i18n import texts_for
-from bot.rendering.report import file_name, render_report, report_filename
+from bot.rendering.progress_texts import (
+    SHORT_DATE,
+    file_name,
+    format_day,
+    plain_text,
+    report_filename,
+)
+from bot.rendering.report import render_report
 from tests.rendering.test_charts import START, sample_progress
 
 A4_POINTS = (595.28, 841.89)
