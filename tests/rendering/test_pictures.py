@@ -359,8 +359,10 @@ def test_each_leg_gets_the_mirrored_drawing(exercise_id: int, pngs: dict[str, by
         )
         assert poses.pose_for(base, stage, "right") is drawn
         # The pixels: the orange leg of the left-leg picture is the right-leg one mirrored.
-        # A close-up (exercise 5) stays in its corner, mirrored inside its box.
-        box_left, box_right, box_bottom = _inset_box() if base.insets else (0.0, 0.0, 0.0)
+        # A close-up (exercise 5 from above, exercise 2's feet enlarged) stays in its corner,
+        # mirrored inside its box.
+        boxed = bool(base.insets) or base.closeup is not None
+        box_left, box_right, box_bottom = _inset_box() if boxed else (0.0, 0.0, 0.0)
 
         def inside(px: tuple[int, int]) -> bool:
             return box_left <= px[0] <= box_right and px[1] <= box_bottom  # noqa: B023
@@ -374,7 +376,7 @@ def test_each_leg_gets_the_mirrored_drawing(exercise_id: int, pngs: dict[str, by
                 (pictures.PIXEL_WIDTH - 1) / 2,
             ),
         ]
-        if base.insets:
+        if boxed:
             groups.append(
                 (
                     [p for p in right_all if inside(p)],
