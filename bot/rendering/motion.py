@@ -147,7 +147,7 @@ def parse_animation_key(key: str) -> tuple[int, str | None, str]:
 
 def all_animation_keys() -> tuple[str, ...]:
     """Every animation: each exercise, for each side of a one-leg one, in each language."""
-    keys = []
+    keys: list[str] = []
     for exercise_id in MOTIONS:
         sides: tuple[str | None, ...] = LEG_SIDES if one_leg(exercise_id) else (None,)
         keys.extend(
@@ -168,23 +168,151 @@ def _mix(a: Point, b: Point, t: float) -> Point:
     return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
 
 
-def _joints(a: Mapping[str, Point], b: Mapping[str, Point], t: float) -> dict[str, Point]:
-    return {name: _mix(a[name], b[name], t) for name in a}
+def _turn(a: Point, b: Point, t: float, long_way: bool = False) -> Point:
+    """A segment's vector turned and stretched a fraction ``t`` of the way from ``a`` to ``b``
+    (the short way round, or the long one): a limb keeps its length and bends smoothly."""
+    start, end = math.atan2(a[1], a[0]), math.atan2(b[1], b[0])
+    change = (end - start + math.pi) % (2 * math.pi) - math.pi
+    if long_way:
+        change -= math.copysign(2 * math.pi, change)
+    angle = start + change * t
+    size = math.hypot(*a) + (math.hypot(*b) - math.hypot(*a)) * t
+    return (size * math.cos(angle), size * math.sin(angle))
 
 
-def interpolate(a: Pose, b: Pose, t: float) -> Pose:
-    """The pose a fraction ``t`` of the way from ``a`` to ``b`` (the arrows are left out: the
-    movement shows the way; a stretch mark shows once the stretch is reached)."""
+# Each joint hangs from the one before it: (joint, parent); a root moves in a straight line.
+_CHAIN: Final = (
+    ("knee", "hip"),
+    ("ankle", "knee"),
+    ("heel", "ankle"),
+    ("toe", "ankle"),
+    ("elbow", "shoulder"),
+    ("wrist", "elbow"),
+    ("hand", "wrist"),
+)
+
+
+def interpolate(a: Pose, b: Pose, t: float, long_way: frozenset[str] = frozenset()) -> Pose:
+    """The pose a fraction ``t`` of the way from ``a`` to ``b``: the hips move in a straight
+    line and every other joint turns about the one it hangs from (so no limb shrinks or bends
+    the wrong way on the way; ``long_way`` names the joints, "near.hand", that turn the long
+    way round, over the top rather than through the floor). The arrows are left out (the
+    movement shows the way); a stretch mark shows once the stretch is reached."""
+    if t <= 0.0:
+        return replace(a, arrows=())
+    if t >= 1.0:
+        return replace(b, arrows=())
+    hips_a, hips_b = a.hip_mid, b.hip_mid
+    hips = _mix(hips_a, hips_b, t)
+
+    def hung(
+        pa: Point, pb: Point, parent_a: Point, parent_b: Point, parent: Point, name: str = ""
+    ) -> Point:
+        turned = _turn(_sub(pa, parent_a), _sub(pb, parent_b), t, name in long_way)
+        return (parent[0] + turned[0], parent[1] + turned[1])
+
+    neck = hung(a.centre["neck"], b.centre["neck"], hips_a, hips_b, hips)
+    centre = {
+        "neck": neck,
+        "waist": hung(a.centre["waist"], b.centre["waist"], hips_a, hips_b, hips),
+        "head": hung(a.centre["head"], b.centre["head"], a.centre["neck"], b.centre["neck"], neck),
+    }
+    sides: dict[str, dict[str, Point]] = {}
+    for name in ("near", "far"):
+        ja, jb = a.side(name), b.side(name)
+        joints = {
+            "hip": hung(ja["hip"], jb["hip"], hips_a, hips_b, hips),
+            "shoulder": hung(
+                ja["shoulder"], jb["shoulder"], a.centre["neck"], b.centre["neck"], neck
+            ),
+        }
+        for joint, parent in _CHAIN:
+            joints[joint] = hung(
+                ja[joint], jb[joint], ja[parent], jb[parent], joints[parent], f"{name}.{joint}"
+            )
+        for root, middle, end in (("shoulder", "elbow", "wrist"), ("hip", "knee", "ankle")):
+            near_a, near_b = a.near[end][1] - a.floor, b.near[end][1] - b.floor
+            if max(near_a, near_b) < _ON_THE_FLOOR:
+                # A hand or foot that rests on the floor at both ends slides along it: it moves
+                # in a straight line and the joint above it bends as it must (the far limb
+                # as the near one).
+                _planted(joints, ja, jb, (root, middle, end), t)
+        sides[name] = joints
     nearest = a if t < 0.5 else b
     return replace(
         nearest,
         floor=a.floor + (b.floor - a.floor) * t,
-        centre=_joints(a.centre, b.centre, t),
-        near=_joints(a.near, b.near, t),
-        far=_joints(a.far, b.far, t),
+        centre=centre,
+        near=sides["near"],
+        far=sides["far"],
         arrows=(),
-        marks=b.marks if t >= 0.999 else a.marks if t <= 0.001 else (),
+        marks=(),
     )
+
+
+_ON_THE_FLOOR: Final = 8.0  # cm: a wrist or ankle this close to the floor rests on it
+
+
+def _planted(
+    joints: dict[str, Point],
+    ja: Mapping[str, Point],
+    jb: Mapping[str, Point],
+    limb: tuple[str, str, str],
+    t: float,
+) -> None:
+    """Move ``limb``'s end in a straight line and find its middle joint (two-bone inverse
+    kinematics, bending the way it bends at the start); what hangs from the end follows."""
+    root, middle, end = limb
+    tip = _mix(ja[end], jb[end], t)
+    upper = math.dist(ja[root], ja[middle]) * (1 - t) + math.dist(jb[root], jb[middle]) * t
+    lower = math.dist(ja[middle], ja[end]) * (1 - t) + math.dist(jb[middle], jb[end]) * t
+    base = joints[root]
+    reach = _sub(tip, base)
+    span = math.hypot(*reach)
+    if span >= upper + lower or span == 0:
+        joints[middle] = _mix(base, tip, upper / (upper + lower))
+    else:
+        along = (upper * upper - lower * lower + span * span) / (2 * span)
+        across = math.sqrt(max(upper * upper - along * along, 0.0))
+        ux, uy = reach[0] / span, reach[1] / span
+        foot = (base[0] + ux * along, base[1] + uy * along)
+        bends = [_bend(j, limb) for j in (ja, jb)]
+        sign = 1.0 if max(bends, key=abs) >= 0 else -1.0
+        # The normal (uy, -ux) puts the middle joint on the side it bends to at the end that
+        # bends more (a straight limb says nothing).
+        joints[middle] = (foot[0] + sign * uy * across, foot[1] - sign * ux * across)
+    moved = _sub(tip, joints[end])
+    joints[end] = tip
+    for joint, parent in _CHAIN:
+        if parent == end:
+            joints[joint] = (joints[joint][0] + moved[0], joints[joint][1] + moved[1])
+
+
+def _bend(joints: Mapping[str, Point], limb: tuple[str, str, str]) -> float:
+    """How much and which way a limb bends at its middle joint (the sine, signed)."""
+    root, middle, end = limb
+    first = _sub(joints[middle], joints[root])
+    second = _sub(joints[end], joints[middle])
+    size = math.hypot(*first) * math.hypot(*second)
+    return (first[0] * second[1] - first[1] * second[0]) / size if size else 0.0
+
+
+def _sub(a: Point, b: Point) -> Point:
+    return (a[0] - b[0], a[1] - b[1])
+
+
+def _over_the_floor(a: Pose, b: Pose) -> frozenset[str]:
+    """The joints that must turn the long way so that nothing goes through the floor (a
+    forearm brought from beside the body to in front of the head comes over the top)."""
+    long_way: set[str] = set()
+    for joint, _ in _CHAIN:
+        for t in (0.25, 0.5, 0.75):
+            pose = interpolate(a, b, t, frozenset(long_way))
+            if min(pose.near[joint][1], pose.far[joint][1]) < pose.floor:
+                # Both sides alike: the far limb moves as the near one does.
+                long_way.update((f"near.{joint}", f"far.{joint}"))
+                break
+    return frozenset(long_way)
 
 
 @cache
@@ -215,10 +343,11 @@ def frames(exercise_id: int, side: str | None) -> tuple[Frame, ...]:
             still = interpolate(a, b, 1.0)
             result.append(Frame(still, inset_b, counter, count))
             continue
+        long_way = _over_the_floor(a, b)
         for i in range(1, count + 1):
             t = _ease(i / count)
             inset = None if inset_a is None or inset_b is None else interpolate(inset_a, inset_b, t)
-            result.append(Frame(interpolate(a, b, t), inset, counter, 1))
+            result.append(Frame(interpolate(a, b, t, long_way), inset, counter, 1))
     return tuple(result)
 
 
