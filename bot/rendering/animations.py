@@ -198,12 +198,17 @@ def render_animation(key: str) -> bytes:
     return encode(draw_frames(key))
 
 
+def animation_path(key: str, folder: Path) -> Path:
+    """Where animation ``key``'s current version is kept: ``<folder>/a3-left-en-<hash>.mp4``."""
+    return folder / (animation_version(key).replace(":", "-") + ".mp4")
+
+
 def animation_mp4(key: str, folder: Path | None) -> bytes:
     """The MP4 of ``key`` from ``folder`` (``<version>.mp4``), drawn and kept there when it is
     missing or older than the data and code; ``folder`` None keeps nothing."""
     if folder is None:
         return render_animation(key)
-    path = folder / (animation_version(key).replace(":", "-") + ".mp4")
+    path = animation_path(key, folder)
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -214,6 +219,9 @@ def animation_mp4(key: str, folder: Path | None) -> bytes:
     partial = path.with_suffix(f".{os.getpid()}.part")
     partial.write_bytes(mp4)
     partial.replace(path)
+    for old in folder.glob(f"{key}-*.mp4"):
+        if old != path:  # an earlier version of this animation: never sent again
+            old.unlink(missing_ok=True)
     return mp4
 
 
