@@ -39,7 +39,7 @@ from bot.rendering.poses import (
     pose_for,
 )
 
-FPS: Final = 12
+FPS: Final = 10
 LANGUAGES: Final = ("en", "fr")
 
 
