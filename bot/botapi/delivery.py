@@ -223,6 +223,8 @@ async def _deliver_one(
     if reply.upload is not None:
         done.messages += 1
         return await _send_upload(bot, chat_id, reply, priority)
+    if reply.media_only and reply.edit is None and media_cache is not None:
+        return None  # the animation or pictures carry their captions; no text follows
     if reply.edit is not None and private:
         edited = await _edit(bot, chat_id, reply, priority)
         if edited is not None or reply.cleanup:

@@ -246,10 +246,11 @@ def exercise_animation(exercise_id: int, texts: Texts, side: str | None = None) 
 
 
 def exercise_demo(exercise_id: int, side: str | None, texts: Texts) -> Reply:
-    """How an exercise is done, as one message for a step of the guided session: its
-    animation (for the person's leg and language) with its caption as the message text."""
-    animation = exercise_animation(exercise_id, texts, side)
-    return Reply(animation.caption, animation=animation)
+    """How an exercise is done, for a step of the guided session: its animation (for the
+    person's leg and language, captioned with the exercise's name, the movement and dose in
+    one line, and which leg is orange), as one message. The reply has no text: give it one
+    (``dataclasses.replace``) to send a message with buttons after the animation."""
+    return Reply("", animation=exercise_animation(exercise_id, texts, side))
 
 
 def routine_replies(

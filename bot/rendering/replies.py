@@ -62,7 +62,7 @@ class Reply:
     track: str | None = None
     # Exercise pictures sent before the text: one photo, or an album of 2 to 10.
     pictures: tuple[Picture, ...] = ()
-    # An exercise animation sent before the pictures and the text.
+    # An exercise animation sent before the pictures and the text (an empty text: none).
     animation: Animation | None = None
     upload: Upload | None = None  # a file sent instead of a text message (text: its caption)
 
@@ -70,7 +70,12 @@ class Reply:
     def messages(self) -> int:
         """How many Telegram messages this reply costs (an album counts each picture)."""
         media = len(self.pictures) + (1 if self.animation is not None else 0)
-        return media + (0 if self.edit is not None else 1)
+        return media + (0 if self.edit is not None or self.media_only else 1)
+
+    @property
+    def media_only(self) -> bool:
+        """An animation or pictures with no text: no text message follows them."""
+        return not self.text and (self.animation is not None or bool(self.pictures))
 
     def to_json(self) -> dict[str, Any]:
         if self.upload is not None:

@@ -294,9 +294,15 @@ def test_every_picture_has_a_short_english_caption() -> None:
     path = LOCALES_DIR / "en" / "pictures.toml"
     catalogue = parse_catalogue(read_toml(path), str(path), "en")
     expected = {caption_key(e, s) for e, n in STAGE_COUNTS.items() for s in range(1, n + 1)}
-    assert set(catalogue.keys()) == expected | {LEGEND_KEY}
+    # The animations: the texts drawn in a frame, and one caption line per exercise.
+    animation = {f"pictures.animation.{k}" for k in ("count", "hold", "ready")} | {
+        f"pictures.animation.e{e}" for e in STAGE_COUNTS
+    }
+    assert set(catalogue.keys()) == expected | animation | {LEGEND_KEY}
     for key, text in catalogue.texts.items():
         assert 0 < len(text) <= CAPTION_LIMIT, key
+        if key.startswith("pictures.animation.e"):
+            assert len(text) <= 100 and "\n" not in text, key  # one line on a phone
     assert "orange" in catalogue.text(LEGEND_KEY)
     assert caption_key(1, 1) == "pictures.e1.s1"
 
