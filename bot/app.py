@@ -33,7 +33,7 @@ from bot.handlers.jobs import JobState, schedule_jobs
 from bot.handlers.respond import respond_to
 from bot.metrics import Metrics
 from bot.rendering.i18n import available_languages, texts_for
-from bot.rendering.offload import Renderer, picture_png
+from bot.rendering.offload import Renderer, media_file, warm_animations
 from bot.rendering.poses import load_pictures
 from bot.rendering.validation import validate_all
 from bot.usecases.conversation import MENU, menu_in
@@ -80,7 +80,7 @@ def build_application(
     renderer = Renderer(settings.render_workers)
 
     async def draw_picture(key: str) -> bytes:
-        return await renderer(picture_png, key)
+        return await renderer(media_file, key, settings.media_dir)
 
     services = Services(
         settings=settings,
@@ -108,6 +108,19 @@ def build_application(
             await app.bot.set_my_commands(command_menu(language), language_code=language)
         await app.bot.set_my_commands(command_menu(DEFAULT_LANGUAGE))
         log.info("Bot started as @%s", app.bot.username)
+        if settings.warm_media:
+            app.create_task(warm_media(), name="warm-animations")
+
+    async def warm_media() -> None:
+        # The exercise animations missing from MEDIA_DIR are drawn now, in the render workers,
+        # so that no one waits for one to be drawn (a few seconds each, once per version).
+        try:
+            drawn = await renderer(warm_animations, settings.media_dir)
+        except Exception:
+            log.exception("Drawing the exercise animations failed; they are drawn on first need")
+        else:
+            if drawn:
+                log.info("Drew %d exercise animations into %s", drawn, settings.media_dir)
 
     async def post_shutdown(_app: BotApplication) -> None:
         renderer.shutdown()

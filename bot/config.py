@@ -120,6 +120,11 @@ class Settings(BaseSettings):
 
     # Worker processes that draw charts and PDFs (off the event loop).
     render_workers: int = Field(default=1, ge=1, le=16)
+    # Where the render workers keep the exercise animations they drew (MP4s named by version:
+    # drawn once, then read from here until the poses, texts or drawing code change).
+    media_dir: Path = Path("data/media")
+    # Draw the missing animations at start-up, in the background (else on first need).
+    warm_media: bool = True
 
     # The update pipeline.
     concurrent_updates: int = Field(default=64, ge=1, le=1024)

@@ -25,8 +25,9 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.botapi.ratelimit import Priority
 from bot.context import TelegramBot
+from bot.rendering.motion import animation_version, is_animation_key
 from bot.rendering.poses import picture_version
-from bot.rendering.replies import Keyboard, Picture, Reply, Response
+from bot.rendering.replies import Animation, Keyboard, Picture, Reply, Response
 from db import media
 
 log = logging.getLogger(__name__)
@@ -83,26 +84,37 @@ async def _call(bot: TelegramBot, method: str, priority: Priority | None, **para
     return await bot.do_api_request(method, api_kwargs=kwargs, rate_limit_args=priority)
 
 
+def media_version(key: str) -> str:
+    """The version of a picture (``e3s2-left``) or of an animation (``a3-left-en``)."""
+    return animation_version(key) if is_animation_key(key) else picture_version(key)
+
+
 @dataclass
 class MediaCache:
-    """Telegram file_ids of the exercise pictures, per bot: in memory, backed by the database.
+    """Telegram file_ids of the exercise pictures and animations, per bot: in memory, backed by
+    the database.
 
-    A picture is stored under its version (``bot.rendering.poses.picture_version``: the key and a
-    hash of its pose data and drawing code, computed without drawing), so a changed pose or
-    drawing is uploaded anew. ``render`` draws a picture's PNG by key ("e1s2"), in the render
-    workers; it runs only when a picture must be uploaded (its file_id is unknown or refused).
+    A picture or animation is stored under its version (``bot.rendering.poses.picture_version``,
+    ``bot.rendering.motion.animation_version``: the key and a hash of its pose data and drawing
+    code, computed without drawing), so a changed pose or drawing is uploaded anew. ``render``
+    gives a picture's PNG ("e1s2") or an animation's MP4 ("a3-left-en") by key, from the render
+    workers (an animation from its file on disk once drawn); it runs only when one must be
+    uploaded (its file_id is unknown or refused).
     """
 
     sessions: async_sessionmaker[AsyncSession]
     render: Callable[[str], Awaitable[bytes]]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    version: Callable[[str], str] = picture_version
+    version: Callable[[str], str] = media_version
     _ids: dict[tuple[int, str], str] = field(default_factory=dict)
     _versions: dict[str, str] = field(default_factory=dict)
     _loaded: set[int] = field(default_factory=set)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def png(self, key: str) -> bytes:
+        return await self.render(key)
+
+    async def mp4(self, key: str) -> bytes:
         return await self.render(key)
 
     def versioned(self, key: str) -> str:
@@ -202,12 +214,17 @@ async def _deliver_one(
     priority: Priority,
     done: Delivered,
 ) -> int | None:
+    if reply.animation is not None and media_cache is not None:
+        await send_animation(bot, chat_id, reply.animation, media_cache, priority=priority)
+        done.messages += 1
     if reply.pictures and media_cache is not None:
         await send_pictures(bot, chat_id, reply.pictures, media_cache, priority=priority)
         done.messages += len(reply.pictures)
     if reply.upload is not None:
         done.messages += 1
         return await _send_upload(bot, chat_id, reply, priority)
+    if reply.media_only and reply.edit is None and media_cache is not None:
+        return None  # the animation or pictures carry their captions; no text follows
     if reply.edit is not None and private:
         edited = await _edit(bot, chat_id, reply, priority)
         if edited is not None or reply.cleanup:
@@ -353,4 +370,38 @@ async def send_pictures(
         for picture, message, known in zip(pictures, sent, ids, strict=False):
             if known is None and message.photo:
                 await cache.remember(bot.id, picture.key, message.photo[-1].file_id)
+        return
+
+
+async def send_animation(
+    bot: TelegramBot,
+    chat_id: int,
+    animation: Animation,
+    cache: MediaCache,
+    *,
+    priority: Priority = Priority.INTERACTIVE,
+) -> None:
+    """An exercise animation by its stored file_id, or uploaded once (its MP4 comes from the
+    render workers' files on disk) and its file_id remembered."""
+    for attempt in range(2):
+        known = await cache.file_id(bot.id, animation.key)
+        media = known or InputFile(
+            BytesIO(await cache.mp4(animation.key)), filename=f"{animation.key}.mp4"
+        )
+        try:
+            message = await bot.send_animation(
+                chat_id,
+                media,
+                caption=animation.caption,
+                parse_mode=ParseMode.HTML,
+                rate_limit_args=priority,
+            )
+        except BadRequest as exc:
+            if attempt == 0 and known and any(b in str(exc).lower() for b in _BAD_FILE):
+                await cache.forget(bot.id, animation.key)
+                log.warning("A stored animation file_id was refused; uploading again")
+                continue
+            raise
+        if known is None and message.animation is not None:
+            await cache.remember(bot.id, animation.key, message.animation.file_id)
         return

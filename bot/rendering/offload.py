@@ -1,5 +1,6 @@
 """Drawing that runs in a worker process (a chart takes about 0.1 s of CPU, a PDF about 0.15 s,
-an exercise picture about 0.1 s), so the event loop keeps serving everyone meanwhile.
+an exercise picture about 0.1 s, an exercise animation a few seconds, then read from disk), so
+the event loop keeps serving everyone meanwhile.
 Arguments and results are plain, picklable values; each worker loads the texts of a language
 once.
 
@@ -14,10 +15,12 @@ import asyncio
 import concurrent.futures
 import multiprocessing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.domain.progress import Progress
 from bot.rendering.i18n import texts_for
+from bot.rendering.motion import all_animation_keys, is_animation_key
 from bot.rendering.progress_texts import has_enough_for_chart, report_filename
 
 T = TypeVar("T")
@@ -45,6 +48,26 @@ def picture_png(key: str) -> bytes:
     from bot.rendering.pictures import render_key
 
     return render_key(key)
+
+
+def media_file(key: str, folder: Path | None = None) -> bytes:
+    """A picture's PNG (``e3s2-left``) or an animation's MP4 (``a3-left-en``), in a worker; an
+    animation is read from ``folder`` when it was drawn before, else drawn and kept there."""
+    if is_animation_key(key):
+        from bot.rendering.animations import animation_mp4
+
+        return animation_mp4(key, folder)
+    return picture_png(key)
+
+
+def warm_animations(folder: Path) -> int:
+    """Draw every animation missing from ``folder`` (in a worker); how many were drawn."""
+    from bot.rendering.animations import animation_mp4, animation_path
+
+    missing = [key for key in all_animation_keys() if not animation_path(key, folder).exists()]
+    for key in missing:
+        animation_mp4(key, folder)
+    return len(missing)
 
 
 class Renderer:

@@ -43,6 +43,7 @@ from bot.rendering.poses import (
     Prop,
     add,
     all_keys,
+    closeup_for,
     dot,
     front_of,
     inset_for,
@@ -437,6 +438,61 @@ def _draw_inset(figure: Figure, pose: Pose, body: Body, symptomatic: str | None)
     _draw_above(axes, pose, body, symptomatic, full=False)
 
 
+def _draw_closeup(
+    figure: Figure,
+    pose: Pose,
+    body: Body,
+    symptomatic: str | None,
+    region: tuple[float, float, float, float],
+) -> None:
+    """Part of the side view (``region``, cm) enlarged in a framed box in the upper right
+    corner: a small moving part, such as the feet, seen at a size a phone shows."""
+    axes = figure.add_axes(_INSET_BOX)
+    left, bottom, right, top = region
+    box_ratio = (_INSET_BOX[2] * PIXEL_WIDTH) / (_INSET_BOX[3] * PIXEL_HEIGHT)
+    width, height = right - left, top - bottom
+    if width / height < box_ratio:
+        grow = (height * box_ratio - width) / 2
+        left, right = left - grow, right + grow
+    else:
+        grow = (width / box_ratio - height) / 2
+        bottom, top = bottom - grow, top + grow
+    axes.set_xlim(left, right)
+    axes.set_ylim(bottom, top)
+    axes.set_aspect("equal")
+    axes.set_xticks([])
+    axes.set_yticks([])
+    axes.set_facecolor(BACKGROUND)
+    for spine in axes.spines.values():
+        spine.set_edgecolor(INSET_EDGE)
+        spine.set_linewidth(2.0)
+    _draw(axes, pose, body, symptomatic)
+
+
+def draw_scene(
+    figure: Figure,
+    pose: Pose,
+    body: Body,
+    symptomatic: str | None,
+    *,
+    inset: Pose | None = None,
+    closeup: tuple[float, float, float, float] | None = None,
+) -> Axes:
+    """One picture (or animation frame) on ``figure``: the side view filling it, and a close-up
+    (``inset``, seen from above, or ``closeup``, a part enlarged) in the upper right corner."""
+    axes = figure.add_axes((0.0, 0.0, 1.0, 1.0))
+    axes.set_xlim(0, FRAME_WIDTH)
+    axes.set_ylim(0, FRAME_HEIGHT)
+    axes.set_aspect("equal")
+    axes.set_axis_off()
+    _draw(axes, pose, body, symptomatic)
+    if inset is not None:
+        _draw_inset(figure, inset, body, symptomatic)
+    elif closeup is not None:
+        _draw_closeup(figure, pose, body, symptomatic, closeup)
+    return axes
+
+
 def _render(exercise_id: int, stage: int, side: str | None = None) -> bytes:
     pictures = load_pictures()
     exercise = pictures.exercises.get(exercise_id)
@@ -447,15 +503,14 @@ def _render(exercise_id: int, stage: int, side: str | None = None) -> bytes:
     figure = Figure(figsize=(PIXEL_WIDTH / _DPI, PIXEL_HEIGHT / _DPI), dpi=_DPI)
     figure.patch.set_facecolor(BACKGROUND)
     FigureCanvasAgg(figure)  # attaches itself to the figure: Agg, no display
-    axes = figure.add_axes((0.0, 0.0, 1.0, 1.0))
-    axes.set_xlim(0, FRAME_WIDTH)
-    axes.set_ylim(0, FRAME_HEIGHT)
-    axes.set_aspect("equal")
-    axes.set_axis_off()
-    _draw(axes, pose_for(exercise, stage, side), pictures.body, exercise.symptomatic)
-    inset = inset_for(exercise, stage, side)
-    if inset is not None:
-        _draw_inset(figure, inset, pictures.body, exercise.symptomatic)
+    draw_scene(
+        figure,
+        pose_for(exercise, stage, side),
+        pictures.body,
+        exercise.symptomatic,
+        inset=inset_for(exercise, stage, side),
+        closeup=closeup_for(exercise, stage, side),
+    )
     buffer = io.BytesIO()
     # Everything explicit, so global rcParams set elsewhere cannot change the picture; no
     # "Software" stamp, so the same data gives the same bytes.

@@ -173,6 +173,9 @@ class ExercisePictures:
     symptomatic: str | None  # the side whose leg is drawn in the accent colour (None: no leg)
     stages: tuple[Pose, ...]
     insets: tuple[Pose, ...] = ()  # a close-up per stage, drawn in a corner (or none)
+    # A part of the side view drawn enlarged in a corner (x0, y0, x1, y1 in cm), where a small
+    # moving part (the feet of exercise 2) must be seen: mirrored with the picture.
+    closeup: tuple[float, float, float, float] | None = None
 
     @property
     def one_leg(self) -> bool:
@@ -483,6 +486,18 @@ def _check_pose(pose: Pose, body: Body, where: str) -> None:
             raise ContentError(f"{where}.{name}: below the floor")
 
 
+def _parse_closeup(raw: Mapping[str, Any], where: str) -> tuple[float, float, float, float]:
+    value = raw["closeup"]
+    label = f"{where}.closeup"
+    if not isinstance(value, list) or len(value) != 4:
+        raise ContentError(f"{label}: must be [x0, y0, x1, y1], got {value!r}")
+    x0, y0 = _point(value[:2], label)
+    x1, y1 = _point(value[2:], label)
+    if not (x1 - x0 >= 20 and y1 - y0 >= 20):
+        raise ContentError(f"{label}: the region must be at least 20 cm each way, left to right")
+    return (x0, y0, x1, y1)
+
+
 def parse_pictures(data: Mapping[str, Any], source: str) -> Pictures:
     """Build and check the pictures from the parsed TOML ``data`` read from ``source``."""
     _only(data, ("body", "exercise"), source)
@@ -495,7 +510,7 @@ def parse_pictures(data: Mapping[str, Any], source: str) -> Pictures:
     exercises: dict[int, ExercisePictures] = {}
     for index, raw in enumerate(raw_list, start=1):
         where = f"{source}: exercise[{raw.get('id', index)}]"
-        _only(raw, ("id", "symptomatic", "stage", "inset"), where)
+        _only(raw, ("id", "symptomatic", "stage", "inset", "closeup"), where)
         exercise_id = raw.get("id")
         if isinstance(exercise_id, bool) or exercise_id not in EXERCISE_ORDER:
             raise ContentError(f"{where}.id: must be one of {EXERCISE_ORDER}, got {exercise_id!r}")
@@ -523,8 +538,11 @@ def parse_pictures(data: Mapping[str, Any], source: str) -> Pictures:
             raise ContentError(f"{where}.inset: one close-up per stage, or none")
         if symptomatic is not None and len({p.near_leg for p in (*poses, *insets)}) > 1:
             raise ContentError(f"{where}.stage: the leg with symptoms changes between stages")
+        closeup = _parse_closeup(raw, where) if "closeup" in raw else None
+        if closeup is not None and insets:
+            raise ContentError(f"{where}.closeup: a close-up or insets, not both")
         exercises[exercise_id] = ExercisePictures(
-            exercise_id, symptomatic, tuple(poses), tuple(insets)
+            exercise_id, symptomatic, tuple(poses), tuple(insets), closeup
         )
     missing = [i for i in EXERCISE_ORDER if i not in exercises]
     if missing:
@@ -635,6 +653,18 @@ def inset_for(exercise: ExercisePictures, stage: int, side: str | None) -> Pose 
     return _mirrored(inset) if _flipped(exercise, stage, side) else inset
 
 
+def closeup_for(
+    exercise: ExercisePictures, stage: int, side: str | None
+) -> tuple[float, float, float, float] | None:
+    """The enlarged region of stage ``stage`` (x0, y0, x1, y1), mirrored with it (or None)."""
+    if exercise.closeup is None:
+        return None
+    x0, y0, x1, y1 = exercise.closeup
+    if _flipped(exercise, stage, side):
+        return (FRAME_WIDTH - x1, y0, FRAME_WIDTH - x0, y1)
+    return exercise.closeup
+
+
 def symptomatic_leg(exercise_id: int, stage: int, side: str | None) -> str | None:
     """Which of the person's legs picture (exercise, stage, side) colours: for the tests and
     for review (None: the exercise has no leg with symptoms)."""
@@ -694,6 +724,7 @@ def picture_version(key: str) -> str:
         exercise.symptomatic,
         pose_for(exercise, stage, chosen),
         inset_for(exercise, stage, chosen),
+        closeup_for(exercise, stage, chosen),
     )
     digest.update(repr(drawn).encode())
     return f"{key}:{digest.hexdigest()[:12]}"

@@ -20,8 +20,9 @@ from bot.domain.program import (
     RoutineOutcome,
 )
 from bot.rendering.i18n import Texts, texts_for
+from bot.rendering.motion import animation_key
 from bot.rendering.poses import one_leg, picture_key, stages
-from bot.rendering.replies import Button, Keyboard, Picture, Reply, rows
+from bot.rendering.replies import Animation, Button, Keyboard, Picture, Reply, rows
 
 MAX_MESSAGE_LENGTH = MessageLimit.MAX_TEXT_LENGTH
 MAX_CAPTION_LENGTH = MessageLimit.CAPTION_LENGTH
@@ -244,15 +245,26 @@ def exercise_pictures(
     return tuple(pictures)
 
 
-def exercise_demo(exercise_id: int, side: str | None, texts: Texts) -> Reply:
-    """How an exercise is done, shown: its media go out before the text, which is a one-line
-    caption (the exercise's number and name). Today its still pictures (the leg with symptoms
-    ``side``)."""
+def exercise_animation(exercise_id: int, texts: Texts, side: str | None = None) -> Animation:
+    """The exercise's animation (one repetition, or the hold with its timer, drawn for the leg
+    ``side`` and in the person's language) with its caption: the exercise's name, one line on
+    the movement and its dose, and (one-leg exercises only) which leg is orange."""
     exercise = texts.exercise(exercise_id)
-    return Reply(
+    lines = [
         texts.t("routine.exercise_title", number=exercise.id, name=exercise.name),
-        pictures=exercise_pictures(exercise_id, texts, side),
-    )
+        texts.t(f"pictures.animation.e{exercise_id}"),
+    ]
+    if one_leg(exercise_id):
+        lines.append(f"<i>{texts.t('pictures.legend')}</i>")
+    return Animation(animation_key(exercise_id, side, texts.language), "\n".join(lines))
+
+
+def exercise_demo(exercise_id: int, side: str | None, texts: Texts) -> Reply:
+    """How an exercise is done, for a step of the guided session: its animation (for the
+    person's leg and language, captioned with the exercise's name, the movement and dose in
+    one line, and which leg is orange), as one message. The reply has no text: give it one
+    (``dataclasses.replace``) to send a message with buttons after the animation."""
+    return Reply("", animation=exercise_animation(exercise_id, texts, side))
 
 
 def guided_step(data: GuidedData, texts: Texts, side: str | None) -> Reply:
@@ -263,11 +275,8 @@ def guided_step(data: GuidedData, texts: Texts, side: str | None) -> Reply:
     exercise = texts.exercise(exercise_id)
     demo = exercise_demo(exercise_id, side, texts)
     new = exercise_id == data.new
-    title = (
-        texts.t("routine.exercise_title_new", number=exercise.id, name=exercise.name)
-        if new
-        else demo.text
-    )
+    title_key = "routine.exercise_title_new" if new else "routine.exercise_title"
+    title = texts.t(title_key, number=exercise.id, name=exercise.name)
     lines = [
         texts.t("guided.progress", index=data.index + 1, total=len(data.exercises)),
         title,
@@ -311,12 +320,14 @@ def routine_replies(
     side: str | None = None,
 ) -> list[Reply]:
     """The routine as messages in the order the person reads them: the day's heading, the new
-    exercise's pictures, then its instructions; the last message carries the buttons and is
-    tracked (its id is stored on the session). A rest day has no buttons: nothing to mark."""
+    exercise's animation and pictures, then its instructions; the last message carries the
+    buttons and is tracked (its id is stored on the session). A rest day has no buttons:
+    nothing to mark."""
     body = routine_texts(texts.language, plan)
     if plan.nothing_left or plan.rest_day:
         return [Reply(text) for text in body]
     new_pictures = exercise_pictures(plan.new, texts, side) if pictures and plan.new else ()
+    new_animation = exercise_animation(plan.new, texts, side) if pictures and plan.new else None
     buttons = routine_buttons(session_id, plan, texts)
     # The pictures of a Reply go out before its text: they ride on the first message after the
     # heading, so they come after it.
@@ -328,6 +339,7 @@ def routine_replies(
             buttons if i == last else (),
             track=f"session:{session_id}" if i == last else None,
             pictures=new_pictures if i == with_pictures else (),
+            animation=new_animation if i == with_pictures else None,
         )
         for i, text in enumerate(body)
     ]
@@ -344,9 +356,11 @@ def howto_buttons_reply(session_id: int, texts: Texts) -> Reply:
 
 
 def howto_reply(exercise_id: int, texts: Texts, *, side: str | None = None) -> Reply:
-    """ "Show me how": the exercise's pictures (the leg with symptoms ``side``), then its
-    steps."""
+    """ "Show me how": the exercise's animation and pictures (the leg with symptoms
+    ``side``), then its steps."""
     exercise = texts.exercise(exercise_id)
     return Reply(
-        render_exercise(exercise, texts), pictures=exercise_pictures(exercise_id, texts, side)
+        render_exercise(exercise, texts),
+        pictures=exercise_pictures(exercise_id, texts, side),
+        animation=exercise_animation(exercise_id, texts, side),
     )

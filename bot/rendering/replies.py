@@ -26,6 +26,15 @@ class Picture:
 
 
 @dataclass(frozen=True, slots=True)
+class Animation:
+    """An exercise animation: its key (``a3-left-en``: exercise 3, the left leg, in English;
+    ``bot.rendering.motion``) and its caption. Sent with sendAnimation, uploaded once."""
+
+    key: str
+    caption: str
+
+
+@dataclass(frozen=True, slots=True)
 class Upload:
     """A file made for this person (a chart, a PDF, an export): sent once, never stored."""
 
@@ -53,12 +62,20 @@ class Reply:
     track: str | None = None
     # Exercise pictures sent before the text: one photo, or an album of 2 to 10.
     pictures: tuple[Picture, ...] = ()
+    # An exercise animation sent before the pictures and the text (an empty text: none).
+    animation: Animation | None = None
     upload: Upload | None = None  # a file sent instead of a text message (text: its caption)
 
     @property
     def messages(self) -> int:
         """How many Telegram messages this reply costs (an album counts each picture)."""
-        return len(self.pictures) + (0 if self.edit is not None else 1)
+        media = len(self.pictures) + (1 if self.animation is not None else 0)
+        return media + (0 if self.edit is not None or self.media_only else 1)
+
+    @property
+    def media_only(self) -> bool:
+        """An animation or pictures with no text: no text message follows them."""
+        return not self.text and (self.animation is not None or bool(self.pictures))
 
     def to_json(self) -> dict[str, Any]:
         if self.upload is not None:
@@ -73,6 +90,9 @@ class Reply:
             "cleanup": self.cleanup,
             "track": self.track,
             "pictures": [[p.key, p.caption] for p in self.pictures],
+            "animation": (
+                None if self.animation is None else [self.animation.key, self.animation.caption]
+            ),
         }
 
     @classmethod
@@ -90,7 +110,15 @@ class Reply:
             cleanup=bool(data.get("cleanup")),
             track=data.get("track"),
             pictures=tuple(Picture(str(k), str(c)) for k, c in data.get("pictures", [])),
+            animation=_animation(data.get("animation")),
         )
+
+
+def _animation(value: Any) -> Animation | None:
+    if not value:
+        return None
+    key, caption = value
+    return Animation(str(key), str(caption))
 
 
 @dataclass(slots=True)

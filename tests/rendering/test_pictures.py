@@ -295,9 +295,15 @@ def test_every_picture_has_a_short_english_caption() -> None:
     path = LOCALES_DIR / "en" / "pictures.toml"
     catalogue = parse_catalogue(read_toml(path), str(path), "en")
     expected = {caption_key(e, s) for e, n in STAGE_COUNTS.items() for s in range(1, n + 1)}
-    assert set(catalogue.keys()) == expected | {LEGEND_KEY}
+    # The animations: the texts drawn in a frame, and one caption line per exercise.
+    animation = {f"pictures.animation.{k}" for k in ("count", "hold", "ready")} | {
+        f"pictures.animation.e{e}" for e in STAGE_COUNTS
+    }
+    assert set(catalogue.keys()) == expected | animation | {LEGEND_KEY}
     for key, text in catalogue.texts.items():
         assert 0 < len(text) <= CAPTION_LIMIT, key
+        if key.startswith("pictures.animation.e"):
+            assert len(text) <= 100 and "\n" not in text, key  # one line on a phone
     assert "orange" in catalogue.text(LEGEND_KEY)
     assert caption_key(1, 1) == "pictures.e1.s1"
 
@@ -360,8 +366,10 @@ def test_each_leg_gets_the_mirrored_drawing(exercise_id: int, pngs: dict[str, by
         )
         assert poses.pose_for(base, stage, "right") is drawn
         # The pixels: the orange leg of the left-leg picture is the right-leg one mirrored.
-        # A close-up (exercise 5) stays in its corner, mirrored inside its box.
-        box_left, box_right, box_bottom = _inset_box() if base.insets else (0.0, 0.0, 0.0)
+        # A close-up (exercise 5 from above, exercise 2's feet enlarged) stays in its corner,
+        # mirrored inside its box.
+        boxed = bool(base.insets) or base.closeup is not None
+        box_left, box_right, box_bottom = _inset_box() if boxed else (0.0, 0.0, 0.0)
 
         def inside(px: tuple[int, int]) -> bool:
             return box_left <= px[0] <= box_right and px[1] <= box_bottom  # noqa: B023
@@ -375,7 +383,7 @@ def test_each_leg_gets_the_mirrored_drawing(exercise_id: int, pngs: dict[str, by
                 (pictures.PIXEL_WIDTH - 1) / 2,
             ),
         ]
-        if base.insets:
+        if boxed:
             groups.append(
                 (
                     [p for p in right_all if inside(p)],

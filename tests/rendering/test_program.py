@@ -158,3 +158,24 @@ def test_a_new_exercise_comes_with_its_pictures_and_every_routine_with_show_me_h
     assert all(not reply.pictures for reply in later)
     labels = [b.label for row in later[-1].buttons for b in row]
     assert labels[4:] == [f"Show me how: {n}" for n in (1, 2, 3, 4, 5)]
+
+
+def test_exercise_demo_is_the_animation_for_the_side_and_language() -> None:
+    from bot.rendering.program import exercise_demo
+    from bot.rendering.replies import Reply
+
+    demo = exercise_demo(4, "left", texts_for("fr"))
+    assert demo.animation is not None and demo.animation.key == "a4-left-fr"
+    assert demo.pictures == () and demo.text == ""
+    assert demo.messages == 1  # the animation alone, its caption saying what it shows
+    caption = demo.animation.caption.split("\n")
+    assert caption[0].startswith("<b>4.")
+    assert caption[1:] == [
+        texts_for("fr").t("pictures.animation.e4"),
+        f"<i>{texts_for('fr').t('pictures.legend')}</i>",
+    ]
+    assert replace(demo, text="Suivant").messages == 2
+    back = exercise_demo(1, "left", texts_for("en"))
+    assert back.animation is not None and back.animation.key == "a1-en"
+    assert "orange" not in back.animation.caption  # the back exercise has no leg with symptoms
+    assert Reply.from_json(demo.to_json()) == demo  # stored and resent unchanged

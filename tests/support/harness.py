@@ -3,11 +3,13 @@ Bot API server, with a fake clock."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 from bot.app import Runtime, build_application
 from bot.botapi.ratelimit import RateLimiter
@@ -97,8 +99,19 @@ class BotHarness:
         return [m.text for m in self.server.messages(user_id)]
 
 
+# The exercise animations the render workers draw, kept across tests and runs: each file is
+# named by its version, so a changed pose or drawing code is drawn anew (a few seconds each).
+TEST_MEDIA_DIR: Final = Path(tempfile.gettempdir()) / "sciatica-bot-test-media"
+
+
 def make_settings(database_url: str, api_base_url: str, **extra: Any) -> Settings:
-    values: dict[str, Any] = {"rate_limit": False, **extra}
+    # The tests' animations are drawn once per session (tests/conftest.py), not at each start.
+    values: dict[str, Any] = {
+        "rate_limit": False,
+        "media_dir": TEST_MEDIA_DIR,
+        "warm_media": False,
+        **extra,
+    }
     return Settings(
         telegram_bot_token=TOKEN,
         database_url=database_url,

@@ -8,6 +8,7 @@ import time
 
 from tests.support.botapi.models import JSON, ApiError, SentMessage, UploadedFile, bad
 from tests.support.botapi.rules import (
+    ANIMATION_WRONG_TYPE,
     BLOCKED,
     CHAT_ACTIONS,
     COMMAND_RE,
@@ -18,6 +19,7 @@ from tests.support.botapi.rules import (
     MAX_CAPTION_LENGTH,
     MAX_PHOTO_BYTES,
     MAX_TEXT_LENGTH,
+    MAX_UPLOAD_BYTES,
     MIN_ALBUM,
     NOT_MODIFIED,
     PHOTO_INVALID_DIMENSIONS,
@@ -25,6 +27,7 @@ from tests.support.botapi.rules import (
     WRONG_FILE_ID,
     WRONG_MEDIA_COUNT,
     EntityParseError,
+    animation_kind,
     check_entities,
     commands_key,
     image_size,
@@ -163,6 +166,8 @@ class MethodsMixin(ServerState):
         )
         if kind == "photo":
             self._check_photo(media, "sendPhoto")
+        elif kind == "animation":
+            self._check_animation(media)
         fid = self._issue_file(media, kind)
         msg = self._store(cid, raw, text, entities, params, "parse_mode", kind, fid)
         return self._message_json(msg)
@@ -185,6 +190,20 @@ class MethodsMixin(ServerState):
         # A forgotten id stands for one Telegram stopped accepting: not the bot's mistake.
         raise ApiError(400, WRONG_FILE_ID, violation=media not in self._forgotten_files)
 
+    def _check_animation(self, media: UploadedFile | str) -> None:
+        """Telegram's checks of an animation: an MP4 or GIF of at most 50 MB, or the file_id of
+        an animation it issued."""
+        if isinstance(media, UploadedFile):
+            if len(media.data) > MAX_UPLOAD_BYTES:
+                raise ApiError(400, "Bad Request: file is too big")
+            if animation_kind(media.data) is None:
+                raise ApiError(400, ANIMATION_WRONG_TYPE)
+            return
+        self.file_id_reuses["sendAnimation"] = self.file_id_reuses.get("sendAnimation", 0) + 1
+        if media in self._issued_files and media.startswith("animation-"):
+            return
+        raise ApiError(400, WRONG_FILE_ID, violation=media not in self._forgotten_files)
+
     def _issue_file(self, media: UploadedFile | str, kind: str) -> str:
         if isinstance(media, str):
             return media
@@ -195,6 +214,9 @@ class MethodsMixin(ServerState):
 
     def _send_photo(self, params: JSON) -> JSON:
         return self._send_media(params, "photo")
+
+    def _send_animation(self, params: JSON) -> JSON:
+        return self._send_media(params, "animation")
 
     def _send_document(self, params: JSON) -> JSON:
         return self._send_media(params, "document")

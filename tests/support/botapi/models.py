@@ -59,7 +59,7 @@ class SentMessage:
     entities: list[JSON]
     date: int
     kind: str = "text"
-    """"text", "photo" or "document"."""
+    """"text", "photo", "animation" or "document"."""
     file_id: str | None = None
     history: list[str] = field(default_factory=list)
     edited: bool = False

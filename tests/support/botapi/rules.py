@@ -18,6 +18,8 @@ MAX_CALLBACK_DATA_BYTES: Final = 64
 MAX_CALLBACK_ANSWER_LENGTH: Final = 200
 MAX_INLINE_BUTTONS: Final = 100
 MAX_PHOTO_BYTES: Final = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024  # any other file a bot uploads (an animation...)
+ANIMATION_WRONG_TYPE: Final = "Bad Request: wrong type of the web page content"
 MAX_PHOTO_SIDES: Final = 10_000  # width + height
 MAX_PHOTO_RATIO: Final = 20
 MIN_ALBUM: Final = 2
@@ -35,6 +37,7 @@ METHODS: Final = (
     "editMessageReplyMarkup",
     "answerCallbackQuery",
     "sendPhoto",
+    "sendAnimation",
     "sendDocument",
     "sendMediaGroup",
     "sendChatAction",
@@ -380,6 +383,16 @@ def image_size(data: bytes) -> tuple[int, int] | None:
             height, width = struct.unpack(">HH", data[i + 5 : i + 9])
             return int(width), int(height)
         i += 2 + length
+    return None
+
+
+def animation_kind(data: bytes) -> str | None:
+    """ "mp4" (an ISO media file: ``ftyp`` box first) or "gif", which Telegram plays as an
+    animation; None for anything else."""
+    if len(data) >= 12 and data[4:8] == b"ftyp":
+        return "mp4"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
     return None
 
 

@@ -39,6 +39,7 @@ class BotApiServer(PersonMixin, FaultsMixin, MethodsMixin):
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "answercallbackquery": self._answer_callback_query,
             "sendphoto": self._send_photo,
+            "sendanimation": self._send_animation,
             "senddocument": self._send_document,
             "sendmediagroup": self._send_media_group,
             "sendchataction": self._send_chat_action,

@@ -231,6 +231,18 @@ class ServerState:
         else:
             if msg.kind == "photo":
                 out["photo"] = photo_sizes(msg.file_id or "", 1000)
+            elif msg.kind == "animation":
+                upload = self._files.get(msg.file_id or "")
+                out["animation"] = {
+                    "file_id": msg.file_id,
+                    "file_unique_id": f"u{msg.file_id}",
+                    "width": 640,
+                    "height": 400,
+                    "duration": 6,
+                    "file_name": upload.filename if upload else "animation.mp4",
+                    "mime_type": "video/mp4",
+                    "file_size": len(upload.data) if upload else 1000,
+                }
             else:
                 upload = self._files.get(msg.file_id or "")
                 out["document"] = {

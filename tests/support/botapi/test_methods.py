@@ -223,6 +223,39 @@ async def test_send_photo_attach_uri(server: BotApiServer) -> None:
     assert server.uploads == {"sendPhoto": 1}
 
 
+MP4: bytes = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + b"\x00" * 64
+
+
+async def test_send_animation_uploads_once_and_reuses_the_file_id(
+    server: BotApiServer, bot: Bot
+) -> None:
+    first = await bot.send_animation(
+        USER, MP4, filename="a3-left-en.mp4", caption="<b>One</b> lift", parse_mode=ParseMode.HTML
+    )
+    assert first.animation is not None and first.animation.file_id.startswith("animation-")
+    assert first.caption == "One lift"
+    assert first.animation.file_name == "a3-left-en.mp4"
+    assert server.uploads == {"sendAnimation": 1}
+    again = await bot.send_animation(USER, first.animation.file_id, caption="again")
+    assert again.animation is not None and again.animation.file_id == first.animation.file_id
+    assert server.last_message(USER).kind == "animation"
+    assert server.file_name(again.animation.file_id) == "a3-left-en.mp4"
+    assert server.file_id_reuses == {"sendAnimation": 1}
+    assert server.uploads == {"sendAnimation": 1}
+    assert server.violations == []
+
+
+async def test_send_animation_refuses_what_telegram_refuses(server: BotApiServer, bot: Bot) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)wrong type"):
+        await bot.send_animation(USER, image(30, 10), filename="still.png")
+    with pytest.raises(BadRequest, match="caption is too long"):
+        await bot.send_animation(USER, MP4, filename="a.mp4", caption="x" * 1025)
+    photo = await bot.send_photo(USER, image(30, 10))
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await bot.send_animation(USER, photo.photo[-1].file_id)  # a photo is no animation
+    assert [m.kind for m in server.messages(USER)] == ["photo"]
+
+
 async def test_user_photo_file_id_can_be_sent(server: BotApiServer, bot: Bot) -> None:
     server.send_photo(USER)
     (update,) = await bot.get_updates()
