@@ -33,7 +33,8 @@ from bot.handlers.jobs import JobState, schedule_jobs
 from bot.handlers.respond import respond_to
 from bot.metrics import Metrics
 from bot.rendering.i18n import available_languages, texts_for
-from bot.rendering.offload import Renderer, media_file, warm_animations
+from bot.rendering.motion import missing_animations
+from bot.rendering.offload import Renderer, media_file
 from bot.rendering.poses import load_pictures
 from bot.rendering.validation import validate_all
 from bot.usecases.conversation import MENU, menu_in
@@ -109,20 +110,28 @@ def build_application(
         await app.bot.set_my_commands(command_menu(DEFAULT_LANGUAGE))
         log.info("Bot started as @%s", app.bot.username)
         if settings.warm_media:
-            app.create_task(warm_media(), name="warm-animations")
+            # A plain task, cancelled at shutdown (PTB would wait for one of its own).
+            warming.append(asyncio.create_task(warm_media(), name="warm-animations"))
+
+    warming: list[asyncio.Task[None]] = []
 
     async def warm_media() -> None:
-        # The exercise animations missing from MEDIA_DIR are drawn now, in the render workers,
-        # so that no one waits for one to be drawn (a few seconds each, once per version).
+        # The exercise animations missing from MEDIA_DIR are drawn now, one at a time in the
+        # render workers, so that no one waits for one to be drawn (a few seconds each, once
+        # per version); a stop waits for one animation at most.
+        missing = missing_animations(settings.media_dir)
         try:
-            drawn = await renderer(warm_animations, settings.media_dir)
+            for key in missing:
+                await renderer(media_file, key, settings.media_dir)
         except Exception:
             log.exception("Drawing the exercise animations failed; they are drawn on first need")
         else:
-            if drawn:
-                log.info("Drew %d exercise animations into %s", drawn, settings.media_dir)
+            if missing:
+                log.info("Drew %d exercise animations into %s", len(missing), settings.media_dir)
 
     async def post_shutdown(_app: BotApplication) -> None:
+        for task in warming:
+            task.cancel()
         renderer.shutdown()
         await engine.dispose()
 

@@ -33,7 +33,7 @@ from bot.rendering.motion import (
     Counter,
     Frame,
     all_animation_keys,
-    animation_version,
+    animation_path,
     frames,
     parse_animation_key,
 )
@@ -200,11 +200,6 @@ def encode(drawn: Sequence[tuple[np.ndarray, int]]) -> bytes:
 def render_animation(key: str) -> bytes:
     """The MP4 of animation ``key`` (``a3-left-en``), drawn now (KeyError if none)."""
     return encode(draw_frames(key))
-
-
-def animation_path(key: str, folder: Path) -> Path:
-    """Where animation ``key``'s current version is kept: ``<folder>/a3-left-en-<hash>.mp4``."""
-    return folder / (animation_version(key).replace(":", "-") + ".mp4")
 
 
 def animation_mp4(key: str, folder: Path | None) -> bytes:

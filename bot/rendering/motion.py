@@ -388,3 +388,13 @@ def animation_version(key: str) -> str:
     digest.update((CONTENT_DIR / "locales" / language / "pictures.toml").read_bytes())
     digest.update(repr(frames(exercise_id, side)).encode())
     return f"{key}:{digest.hexdigest()[:12]}"
+
+
+def animation_path(key: str, folder: Path) -> Path:
+    """Where animation ``key``'s current version is kept: ``<folder>/a3-left-en-<hash>.mp4``."""
+    return folder / (animation_version(key).replace(":", "-") + ".mp4")
+
+
+def missing_animations(folder: Path) -> list[str]:
+    """The animations whose current version is not in ``folder`` yet (no drawing needed)."""
+    return [key for key in all_animation_keys() if not animation_path(key, folder).exists()]

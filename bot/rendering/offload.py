@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from bot.domain.progress import Progress
 from bot.rendering.i18n import texts_for
-from bot.rendering.motion import all_animation_keys, is_animation_key
+from bot.rendering.motion import is_animation_key
 from bot.rendering.progress_texts import has_enough_for_chart, report_filename
 
 T = TypeVar("T")
@@ -58,16 +58,6 @@ def media_file(key: str, folder: Path | None = None) -> bytes:
 
         return animation_mp4(key, folder)
     return picture_png(key)
-
-
-def warm_animations(folder: Path) -> int:
-    """Draw every animation missing from ``folder`` (in a worker); how many were drawn."""
-    from bot.rendering.animations import animation_mp4, animation_path
-
-    missing = [key for key in all_animation_keys() if not animation_path(key, folder).exists()]
-    for key in missing:
-        animation_mp4(key, folder)
-    return len(missing)
 
 
 class Renderer:

@@ -66,12 +66,13 @@ def heading_index(messages: list[SentMessage], texts: Texts, day: int) -> int:
 def assert_new_exercise_day(
     messages: list[SentMessage], texts: Texts, day: int, exercise: int
 ) -> None:
-    """Heading, then the exercise's pictures, then its instructions with the buttons, last;
-    at most 2,200 characters of text (the pictures' captions aside)."""
+    """Heading, then the exercise's animation and pictures, then its instructions with the
+    buttons, last; at most 2,200 characters of text (the media's captions aside)."""
     first = heading_index(messages, texts, day)
-    heading, *pictures, body = messages[first:]
+    heading, animation, *pictures, body = messages[first:]
     assert heading.kind == "text" and heading.buttons == []
     assert texts.exercise(exercise).name in heading.text
+    assert animation.kind == "animation" and texts.exercise(exercise).name in animation.text
     assert pictures and all(p.kind == "photo" for p in pictures)
     assert texts.exercise(exercise).name in pictures[0].text
     assert body.kind == "text" and texts.t("buttons.done") in body.buttons
@@ -141,7 +142,8 @@ async def test_show_me_how_keeps_the_buttons_last(database_url: str) -> None:
         routine = bot.last(USER)
         count = len(bot.server.messages(USER))
         await bot.tap(USER, "Show me how: 1", routine)
-        *pictures, instructions, buttons = since(bot, count)
+        animation, *pictures, instructions, buttons = since(bot, count)
+        assert animation.kind == "animation" and animation.buttons == []
         assert [p.kind for p in pictures] == ["photo"] * 4
         assert "Lying back bend (press-up)" in pictures[0].text
         assert "Lie face down" in instructions.text and instructions.buttons == []

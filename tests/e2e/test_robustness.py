@@ -516,8 +516,8 @@ async def test_a_corrupt_program_state(
             await bot.tap(user, "Yes, start again")
             assert EN.t("reset.done") in "\n".join(bot.texts(user)[-3:])
             await bot.say(user, "/today")
-            # The heading, the four pictures, then the steps with the buttons.
-            assert bot.texts(user)[-6].startswith("Day 1")
+            # The heading, the animation, the four pictures, then the steps with the buttons.
+            assert bot.texts(user)[-7].startswith("Day 1")
         assert_no_failure(bot, caplog)
 
 

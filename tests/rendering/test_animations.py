@@ -159,6 +159,8 @@ def test_the_folder_keeps_one_file_per_animation(tmp_path: Path) -> None:
     first = animation_mp4("a2-left-en", tmp_path)
     assert not stale.exists()  # an earlier version is removed
     (kept,) = tmp_path.glob("*.mp4")
+    assert "a2-left-en" not in motion.missing_animations(tmp_path)
+    assert "a2-right-en" in motion.missing_animations(tmp_path)
     assert kept.name == motion.animation_version("a2-left-en").replace(":", "-") + ".mp4"
     kept.write_bytes(b"\x00\x00\x00\x08ftyp")  # read back, not drawn again
     assert animation_mp4("a2-left-en", tmp_path) == b"\x00\x00\x00\x08ftyp" != first
