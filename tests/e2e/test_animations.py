@@ -82,6 +82,7 @@ async def test_a_french_person_gets_the_french_animation(database_url: str) -> N
         for value in ("5", "2", "3"):
             await bot.tap(USER, value)
         await bot.tap(USER, FR.t("measures.extent.3"))
+        await bot.tap(USER, FR.t("function.skip"))
         await bot.tap(USER, "8 h 00")
         await bot.say(USER, "Paris")
         if bot.last(USER).text == FR.t("onboarding.zone_pick"):

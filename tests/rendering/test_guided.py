@@ -13,7 +13,6 @@ from bot.rendering.i18n import texts_for
 from bot.rendering.program import (
     MAX_CAPTION_LENGTH,
     exercise_demo,
-    exercise_pictures,
     fits,
     guided_offer,
     guided_step,
@@ -43,13 +42,20 @@ def test_every_step_fits_and_ends_with_its_buttons(language: str) -> None:
             assert step.track == f"card:{data.nonce}"
 
 
-def test_the_demonstration_is_the_pictures_for_the_leg_with_a_one_line_caption() -> None:
+def test_the_demonstration_is_the_animation_for_the_leg_and_language() -> None:
     texts = texts_for("en")
     demo = exercise_demo(4, "left", texts)
-    assert demo.text == "<b>4. Straight-leg lift with a belt (sore leg)</b>"
-    assert "\n" not in demo.text
-    assert demo.pictures == exercise_pictures(4, texts, "left")
-    assert all(len(p.caption) <= MAX_CAPTION_LENGTH for p in demo.pictures)
+    assert demo.animation is not None and demo.animation.key == "a4-left-en"
+    assert demo.animation.caption.startswith("<b>4. Straight-leg lift with a belt (sore leg)</b>")
+    assert len(demo.animation.caption) <= MAX_CAPTION_LENGTH
+    assert demo.pictures == ()
+
+
+def test_a_step_names_the_exercise_under_its_animation() -> None:
+    texts = texts_for("en")
+    step = guided_step(GuidedData(session_id=9, exercises=(1, 4), new=4, index=0), texts, "left")
+    assert step.animation is not None and step.animation.key == "a1-en"
+    assert "<b>1. Lying back bend (press-up)</b>" in step.text
 
 
 def test_the_offer_resumes_at_the_exercise_left() -> None:
