@@ -408,7 +408,7 @@ async def _attach_follow_ups(db: AsyncSession, plans: Sequence[_Plan]) -> None:
         found = follow_ups.get(p.person.follow_up_report_id or 0)
         asked_on = None if found is None else local_date(found.created_at, p.zone)
         p.kind, p.skip = follow_up_or_routine(p.today, p.routine, asked_on)
-        if p.kind is Kind.FOLLOW_UP:
+        if p.kind is Kind.FOLLOW_UP and p.skip is None:
             p.follow_up = found
 
 
