@@ -20,11 +20,10 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from enum import StrEnum
 from typing import Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.error import TelegramError
@@ -32,32 +31,20 @@ from telegram.error import TelegramError
 from bot.botapi.delivery import ChatGone, deliver, is_gone
 from bot.botapi.ratelimit import Priority
 from bot.context import Services, TelegramBot
-from bot.domain.program import (
-    DayPlan,
-    PatientStatus,
-    ProgramState,
-    RoutineOutcome,
-    plan_day,
-    rest_day,
-    resume,
-    start_program,
+from bot.domain.morning import (
+    Kind,
+    NextTimes,
+    after_send,
+    decide,
+    follow_up_or_routine,
+    nudge_session_ok,
 )
-from bot.domain.silence import Morning, Silence, with_silence
-from bot.domain.silence import after as silence_after
-from bot.domain.silence import decide as decide_morning
-from bot.domain.timing import (
-    CatchUp,
-    NonexistentLocalDate,
-    catch_up,
-    local_date,
-    local_now,
-    local_send_instant,
-    next_send_at,
-    nudge_at,
-    resume_send_at,
-    weekly_send_at,
-    weekly_weekday,
+from bot.domain.morning import (
+    Skip as Skip,  # re-exported: why a due person got nothing (tests and callers read it here)
 )
+from bot.domain.program import DayPlan, ProgramState, RoutineOutcome
+from bot.domain.silence import Silence, with_silence
+from bot.domain.timing import local_date
 from bot.rendering.i18n import Texts, texts_for
 from bot.rendering.offload import chart_png
 from bot.rendering.program import answer_buttons, routine_replies
@@ -66,7 +53,7 @@ from bot.rendering.replies import Reply, Response, Upload
 from bot.rendering.silence import silence_question
 from bot.rendering.status import follow_up_question
 from bot.usecases import function, progress
-from bot.usecases.turn import report_unreadable_state
+from bot.usecases.turn import report_unreadable_state, zone_of
 from db import dispatch as q
 from db import repo
 from db.models import Patient
@@ -85,33 +72,6 @@ RETRY_FAILED_AFTER: Final = timedelta(minutes=5)
 SEND_CONCURRENCY: Final = 16
 # Deliveries are recorded in groups of this many (or sooner when the sends run dry).
 RECORD_EVERY: Final = 8
-
-
-class Skip(StrEnum):
-    """Why a due person got no routine (or no nudge) in a pass."""
-
-    PAUSED = "paused"
-    SAFETY_HOLD = "safety_hold"
-    BLOCKED = "blocked"  # blocked the bot, or the chat is gone
-    ONBOARDING = "onboarding"  # still setting up
-    ALREADY_SENT = "already_sent_today"
-    MISSED = "missed_cutoff"
-    NO_ROUTINE = "no_routine"  # the program has nothing to send (all exercises left out)
-    INVALID = "invalid_data"  # unreadable program state
-    CHAT_GONE = "chat_gone"  # blocked the bot, deleted the account, or "chat not found" now
-    FAILED = "failed"  # Telegram kept failing; tried again later
-    NUDGE_NOT_NEEDED = "nudge_not_needed"  # answered, off, or no routine today
-    NUDGE_TOO_LATE = "nudge_too_late"
-    STOPPED = "stopped"  # the process was stopping: handed back unsent
-    SILENT = "silent"  # no answer for a week, or "stop the morning messages": until they write
-
-
-class Kind(StrEnum):
-    ROUTINE = "routine"
-    FOLLOW_UP = "follow_up"  # "is it still there this morning?" instead of the routine
-    NUDGE = "nudge"
-    WEEKLY = "weekly"
-    SILENCE = "silence"  # "carry on, pause or stop?" instead of the routine, after silent mornings
 
 
 @dataclass
@@ -167,10 +127,10 @@ class _Plan:
     next_send_at: datetime | None
     nudge_at: datetime | None
     next_weekly_at: datetime | None
+    today: date
     kind: Kind | None = None
     skip: Skip | None = None
     routine: DayPlan | None = None
-    today: date | None = None
     resumed: ProgramState | None = None
     rested: ProgramState | None = None  # a rest day: the state once it is sent (it counts)
     session_id: int | None = None
@@ -238,6 +198,12 @@ async def dispatch_once(
             "(possible duplicates rather than misses)",
             report.retried_later,
         )
+    _count(services, report)
+    return report
+
+
+def _count(services: Services, report: DispatchReport) -> None:
+    """The pass's sends and skips in the metrics (/metrics), when they are kept."""
     metrics = services.metrics
     if metrics is not None:
         for kind, count in (
@@ -250,7 +216,6 @@ async def dispatch_once(
                 metrics.routines_sent.labels(kind.value).inc(count)
         for reason, count in report.skipped.items():
             metrics.routines_skipped.labels(reason).inc(count)
-    return report
 
 
 class _Batch:
@@ -363,135 +328,38 @@ class _Batch:
         self._recorded.update(p.person.id for p in plans)
 
 
-def _zone(person: q.Claimed, default: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(person.time_zone or default)
-    except (ZoneInfoNotFoundError, ValueError):
-        log.warning("Patient %d has an unknown time zone; using the default", person.id)
-        return ZoneInfo(default)
-
-
 def _decide(person: q.Claimed, now: datetime, services: Services) -> _Plan:
-    """Everything about one person that needs no database and no Telegram."""
+    """What is due (bot.domain.morning.decide), with what sending it needs."""
     settings = services.settings
     reminder = person.reminder_time or settings.default_reminder_time
-    zone = _zone(person, settings.default_time_zone)
-    plan = _Plan(
+    zone = zone_of(person, settings.default_time_zone)
+    d = decide(
+        person,
+        now,
+        zone,
+        reminder,
+        cutoff=settings.catch_up_cutoff,
+        nudge_latest=settings.nudge_latest,
+    )
+    if d.skip is Skip.INVALID:
+        report_unreadable_state(person.id)  # once, not at every morning's claim
+    return _Plan(
         person,
         zone,
         reminder,
         texts_for(person.language),
-        person.next_send_at,
-        person.nudge_at,
-        person.next_weekly_at,
+        d.next_send_at,
+        d.nudge_at,
+        d.next_weekly_at,
+        kind=d.kind,
+        skip=d.skip,
+        routine=d.routine,
+        today=d.today,
+        resumed=d.resumed,
+        rested=d.rested,
+        silence=d.silence,
+        weekly=d.weekly,
     )
-    plan.today = local_date(now, zone)
-    _decide_weekly(plan, now)
-    routine_due = person.next_send_at is not None and person.next_send_at <= now
-    if not routine_due:
-        return _decide_nudge(plan, now, services)
-
-    # A routine is due; any older nudge is stale now.
-    assert person.next_send_at is not None
-    plan.nudge_at = None
-    tomorrow = next_send_at(reminder, zone, now)
-    today = plan.today
-
-    if person.blocked_at is not None:
-        # Keep their time moving, so they resume by themselves once they write again.
-        return _skip(plan, Skip.BLOCKED, tomorrow)
-    if person.status is PatientStatus.SAFETY_HOLD:
-        return _skip(plan, Skip.SAFETY_HOLD, None)
-    if person.status is PatientStatus.PAUSED:
-        if person.paused_until is None:
-            return _skip(plan, Skip.PAUSED, None)
-        if person.paused_until > today:
-            return _skip(plan, Skip.PAUSED, resume_send_at(person.paused_until, reminder, zone))
-    elif person.status is not PatientStatus.ACTIVE:
-        return _skip(plan, Skip.ONBOARDING, None)
-
-    due = _effective_due(person.next_send_at, now, reminder, zone)
-    if catch_up(due, now, zone, settings.catch_up_cutoff) is CatchUp.MISSED:
-        # A paused person stays paused: tomorrow's claim resumes them with the welcome back.
-        return _skip(plan, Skip.MISSED, tomorrow)
-
-    try:
-        state = (
-            ProgramState.from_json(person.program_state)
-            if person.program_state
-            else start_program()
-        )
-    except (ValueError, TypeError):  # TypeError: stored JSON that is not an object at all
-        report_unreadable_state(person.id)  # once, not at every morning's claim
-        return _skip(plan, Skip.INVALID, tomorrow)
-    # Silence is noticed: after silent mornings a question instead of the routine, after a
-    # week (or "stop") nothing until the person writes or taps.
-    silence = Silence.from_state(person.program_state)
-    morning = decide_morning(silence, today)
-    plan.silence = silence_after(silence, today, morning)
-    if morning is Morning.QUIET:
-        return _skip(plan, Skip.SILENT, tomorrow)
-    if person.status is PatientStatus.PAUSED:
-        state = resume(replace(state, status=PatientStatus.PAUSED))
-        plan.resumed = state
-    plan.next_send_at = tomorrow
-    if person.follow_up_report_id is not None:
-        plan.kind = Kind.FOLLOW_UP  # confirmed (or dropped) once the report is read
-    routine = plan_day(state)
-    if not routine.sends_routine and plan.kind is None:
-        plan.silence = None  # nothing was sent: the silence is unchanged
-        return _skip(plan, Skip.NO_ROUTINE, tomorrow)
-    plan.routine = routine
-    plan.kind = Kind.SILENCE if morning is Morning.ASK else plan.kind or Kind.ROUTINE
-    if plan.kind is Kind.ROUTINE and routine.rest_day:
-        plan.rested = rest_day(plan.resumed or state)
-        plan.silence = None  # a rest day asks for no answer: the silence is unchanged
-    return plan
-
-
-def _decide_weekly(plan: _Plan, now: datetime) -> None:
-    """The weekly look back: due at its time to active people only (never on hold, paused or
-    blocked: that week is skipped, the next one planned); planned for anyone active without
-    one yet."""
-    person = plan.person
-    if not person.weekly_enabled:
-        plan.next_weekly_at = None
-        return
-    active = person.status is PatientStatus.ACTIVE and person.blocked_at is None
-    weekday = weekly_weekday(
-        person.weekly_weekday, person.program_started_on, plan.today or local_date(now, plan.zone)
-    )
-    due = person.next_weekly_at
-    if due is not None and due <= now:
-        plan.weekly = active
-        plan.next_weekly_at = weekly_send_at(weekday, plan.reminder, plan.zone, now)
-    elif due is None and active:
-        plan.next_weekly_at = weekly_send_at(weekday, plan.reminder, plan.zone, now)
-
-
-def _decide_nudge(plan: _Plan, now: datetime, services: Services) -> _Plan:
-    person = plan.person
-    if plan.weekly and (person.nudge_at is None or person.nudge_at > now):
-        plan.kind = Kind.WEEKLY  # only the weekly look back is due
-        return plan
-    if person.nudge_at is None or person.nudge_at > now:
-        plan.skip = Skip.NUDGE_NOT_NEEDED
-        return plan
-    inactive = person.blocked_at is not None or person.status is not PatientStatus.ACTIVE
-    plan.nudge_at = None
-    if inactive or not person.nudges_enabled:
-        plan.skip = Skip.NUDGE_NOT_NEEDED
-    elif local_now(now, plan.zone).time() >= services.settings.nudge_latest:
-        plan.skip = Skip.NUDGE_TOO_LATE
-    else:
-        plan.kind = Kind.NUDGE
-    return plan
-
-
-def _skip(plan: _Plan, reason: Skip, next_at: datetime | None) -> _Plan:
-    plan.skip = reason
-    plan.next_send_at = next_at
-    return plan
 
 
 def _hand_back(plan: _Plan) -> None:
@@ -503,34 +371,50 @@ def _hand_back(plan: _Plan) -> None:
     plan.retry_at = None
 
 
-def _effective_due(due: datetime, now: datetime, reminder: time, zone: ZoneInfo) -> datetime:
-    """The latest send time that has passed: after a long outage that is today's, not the
-    stored (older) one, so today's routine still goes out if it is before the cut-off."""
-    try:
-        todays = local_send_instant(local_date(now, zone), reminder, zone)
-    except NonexistentLocalDate:
-        return due
-    return todays if due < todays <= now else due
-
-
 async def _attach(db: AsyncSession, plans: Sequence[_Plan], now: datetime) -> None:
     """Read the follow-ups, create today's session rows (ids go into the buttons), and find
     the sessions nudges are about."""
-    follow_ups = await q.follow_ups(
-        db,
-        [p.person.follow_up_report_id for p in plans if p.kind is Kind.FOLLOW_UP],  # type: ignore[misc]
-    )
-    for p in plans:
-        if p.kind is not Kind.FOLLOW_UP:
-            continue
-        found = follow_ups.get(p.person.follow_up_report_id or 0)
-        if found is not None and local_date(found.created_at, p.zone) < (p.today or date.min):
-            p.follow_up = found
-        elif p.routine is not None and p.routine.sends_routine:
-            p.kind = Kind.ROUTINE  # asked later (same day) or gone: today's routine as usual
-        else:
-            p.skip = Skip.NO_ROUTINE
+    await _attach_follow_ups(db, plans)
     routines = [p for p in plans if p.sends and p.kind is Kind.ROUTINE]
+    await _attach_sessions(db, routines, now)
+    conflicts = [p for p in routines if p.session_id is None]
+    nudges = [p for p in plans if p.sends and p.kind is Kind.NUDGE]
+    existing = await q.sessions_on(
+        db, [(p.person.id, p.person.program_epoch, p.today) for p in (*conflicts, *nudges)]
+    )
+    for p in conflicts:
+        session = existing.get(p.person.id)
+        if session is not None and session.unsent_by_dispatcher:
+            p.session_id = session.id  # a send that crashed midway: send it again
+        else:
+            p.skip = Skip.ALREADY_SENT  # /today came first; next_send_at is already tomorrow
+    for p in nudges:
+        session = existing.get(p.person.id)
+        if session is not None and nudge_session_ok(
+            answered=session.outcome is not None,
+            nudged=session.nudged_at is not None,
+            message_id=session.message_id,
+        ):
+            p.session_id = session.id
+        else:
+            p.skip = Skip.NUDGE_NOT_NEEDED
+
+
+async def _attach_follow_ups(db: AsyncSession, plans: Sequence[_Plan]) -> None:
+    """The follow-up question is asked the morning after its report, else the routine goes."""
+    asking = [p for p in plans if p.kind is Kind.FOLLOW_UP]
+    follow_ups = await q.follow_ups(db, [p.person.follow_up_report_id or 0 for p in asking])
+    for p in asking:
+        found = follow_ups.get(p.person.follow_up_report_id or 0)
+        asked_on = None if found is None else local_date(found.created_at, p.zone)
+        p.kind, p.skip = follow_up_or_routine(p.today, p.routine, asked_on)
+        if p.kind is Kind.FOLLOW_UP and p.skip is None:
+            p.follow_up = found
+
+
+async def _attach_sessions(db: AsyncSession, routines: Sequence[_Plan], now: datetime) -> None:
+    """Today's session rows, and whether the new exercise's pictures were shown already (a
+    day's pictures are sent once, the day the exercise is new, never again unasked)."""
     inserted = await q.insert_sessions(
         db,
         [
@@ -544,49 +428,20 @@ async def _attach(db: AsyncSession, plans: Sequence[_Plan], now: datetime) -> No
                 sent_at=now,
             )
             for p in routines
-            if p.routine is not None and p.today is not None
+            if p.routine is not None
         ],
     )
-    for p in routines:
-        p.session_id = inserted.get(p.person.id)
-    # A day's pictures are sent once, the day the exercise is new, never again unasked.
     shown = await q.pictures_shown(
         db,
         [
             (p.person.id, p.person.program_epoch, p.routine.new, p.today)
             for p in routines
-            if p.routine is not None and p.routine.new is not None and p.today is not None
+            if p.routine is not None and p.routine.new is not None
         ],
     )
     for p in routines:
+        p.session_id = inserted.get(p.person.id)
         p.pictures_shown = p.person.id in shown
-    conflicts = [p for p in routines if p.session_id is None]
-    nudges = [p for p in plans if p.sends and p.kind is Kind.NUDGE]
-    existing = await q.sessions_on(
-        db,
-        [
-            (p.person.id, p.person.program_epoch, p.today)
-            for p in (*conflicts, *nudges)
-            if p.today is not None
-        ],
-    )
-    for p in conflicts:
-        session = existing.get(p.person.id)
-        if session is not None and session.unsent_by_dispatcher:
-            p.session_id = session.id  # a send that crashed midway: send it again
-        else:
-            p.skip = Skip.ALREADY_SENT  # /today came first; next_send_at is already tomorrow
-    for p in nudges:
-        session = existing.get(p.person.id)
-        if (
-            session is None
-            or session.outcome is not None
-            or session.nudged_at is not None
-            or session.message_id is None
-        ):
-            p.skip = Skip.NUDGE_NOT_NEEDED
-        else:
-            p.session_id = session.id
 
 
 def _replies(plan: _Plan) -> list[Reply]:
@@ -709,23 +564,23 @@ async def send_lean(bot: TelegramBot, chat_id: int, reply: Reply) -> int:
 def _finish(plan: _Plan, now: datetime, services: Services) -> None:
     """Turn what happened on the wire into the person's next times."""
     settings = services.settings
+    wants_nudge = plan.person.nudges_enabled and plan.rested is None
+    times = after_send(
+        plan.kind,
+        plan.skip,
+        NextTimes(plan.next_send_at, plan.nudge_at, plan.person.next_send_at),
+        gone=plan.gone,
+        now=now,
+        zone=plan.zone,
+        nudge_after=timedelta(hours=settings.nudge_after_hours) if wants_nudge else None,
+        nudge_latest=settings.nudge_latest,
+        retry_after=RETRY_FAILED_AFTER,
+    )
     if plan.gone:
-        plan.skip = Skip.CHAT_GONE
-        plan.nudge_at = None
         # Said once: from now on the person is skipped as blocked until they write again.
         log.info("Patient %d: the chat is gone; marked inactive", plan.person.id)
-        return
-    if plan.skip is Skip.FAILED:
-        if plan.kind is Kind.NUDGE:
-            plan.nudge_at = None  # nudges are a courtesy: not retried
-        else:
-            plan.next_send_at = plan.person.next_send_at  # still due: try again later
-            plan.retry_at = now + RETRY_FAILED_AFTER
-        return
-    if plan.kind is Kind.ROUTINE and plan.person.nudges_enabled and plan.rested is None:
-        plan.nudge_at = nudge_at(
-            now, plan.zone, timedelta(hours=settings.nudge_after_hours), settings.nudge_latest
-        )
+    plan.skip, plan.next_send_at, plan.nudge_at = times.skip, times.next_send_at, times.nudge_at
+    plan.retry_at = times.retry_at
 
 
 def _state_json(plan: _Plan, state: dict[str, Any]) -> dict[str, Any]:
@@ -734,46 +589,7 @@ def _state_json(plan: _Plan, state: dict[str, Any]) -> dict[str, Any]:
 
 async def _record(db: AsyncSession, plans: Sequence[_Plan], now: datetime) -> None:
     sent = [p for p in plans if p.skip is None and p.kind is not None]
-    resumed = {
-        p.person.id
-        for p in sent
-        if p.resumed is not None and p.rested is None and p.kind is Kind.ROUTINE
-    }
-    await q.resume_patients(
-        db,
-        [
-            q.Resumed(p.person.id, p.person.version, _state_json(p, p.resumed.to_json()))
-            for p in sent
-            if p.resumed is not None and p.person.id in resumed
-        ],
-        now,
-    )
-    # A rest day counts once it is sent: its session is marked, the program moves on a day.
-    rested = [p for p in sent if p.rested is not None and p.kind is Kind.ROUTINE]
-    await q.resume_patients(
-        db,
-        [
-            q.Resumed(p.person.id, p.person.version, _state_json(p, p.rested.to_json()))
-            for p in rested
-            if p.rested
-        ],
-        now,
-    )
-    for p in rested:
-        if p.session_id is not None:
-            await repo.record_outcome(db, p.session_id, RoutineOutcome.REST, now)
-    written = resumed | {p.person.id for p in rested}
-    # The silence, counted by what went out or was held back (bot.domain.silence).
-    await q.save_states(
-        db,
-        [
-            q.Resumed(p.person.id, p.person.version, _state_json(p, p.person.program_state))
-            for p in plans
-            if p.silence is not None
-            and p.person.id not in written
-            and (p.skip is None or p.skip is Skip.SILENT)
-        ],
-    )
+    await _record_states(db, plans, sent, now)
     await q.mark_follow_ups_asked(db, [p.person.id for p in sent if p.kind is Kind.FOLLOW_UP], now)
     await q.release(
         db,
@@ -810,5 +626,48 @@ async def _record(db: AsyncSession, plans: Sequence[_Plan], now: datetime) -> No
             if p.session_id is not None
             and p.kind is Kind.ROUTINE
             and p.skip in (Skip.FAILED, Skip.CHAT_GONE, Skip.STOPPED)
+        ],
+    )
+
+
+async def _record_states(
+    db: AsyncSession, plans: Sequence[_Plan], sent: Sequence[_Plan], now: datetime
+) -> None:
+    """The program states: resumed after a pause, moved on by a rest day, or only the silence
+    counted (by what went out or was held back, bot.domain.silence)."""
+    routines = [p for p in sent if p.kind is Kind.ROUTINE]
+    resumed = [p for p in routines if p.resumed is not None and p.rested is None]
+    await q.resume_patients(
+        db,
+        [
+            q.Resumed(p.person.id, p.person.version, _state_json(p, p.resumed.to_json()))
+            for p in resumed
+            if p.resumed is not None
+        ],
+        now,
+    )
+    # A rest day counts once it is sent: its session is marked, the program moves on a day.
+    rested = [p for p in routines if p.rested is not None]
+    await q.resume_patients(
+        db,
+        [
+            q.Resumed(p.person.id, p.person.version, _state_json(p, p.rested.to_json()))
+            for p in rested
+            if p.rested is not None
+        ],
+        now,
+    )
+    for p in rested:
+        if p.session_id is not None:
+            await repo.record_outcome(db, p.session_id, RoutineOutcome.REST, now)
+    written = {p.person.id for p in (*resumed, *rested)}
+    await q.save_states(
+        db,
+        [
+            q.Resumed(p.person.id, p.person.version, _state_json(p, p.person.program_state))
+            for p in plans
+            if p.silence is not None
+            and p.person.id not in written
+            and (p.skip is None or p.skip is Skip.SILENT)
         ],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.botapi.callbacks import howto_button
 from bot.domain.flows import GuidedData, Next
+from bot.domain.morning import next_morning
 from bot.domain.program import (
     EXERCISE_ORDER,
     DayOutcome,
@@ -14,7 +15,7 @@ from bot.domain.program import (
     record_day,
     rest_day,
 )
-from bot.domain.timing import first_send_at, local_date
+from bot.domain.timing import local_date
 from bot.rendering.program import howto_buttons_reply, howto_reply, routine_replies
 from bot.rendering.replies import Button, Reply, rows
 from bot.usecases import checkin
@@ -50,7 +51,14 @@ async def send_today(turn: Turn) -> None:
     next_at = turn.patient.next_send_at
     if next_at is not None and local_date(next_at, turn.zone) <= turn.today:
         reminder = turn.patient.reminder_time or turn.settings.default_reminder_time
-        turn.patient.next_send_at = first_send_at(reminder, turn.zone, turn.now, start_today=False)
+        turn.patient.next_send_at = next_morning(
+            reminder,
+            turn.zone,
+            turn.now,
+            PatientStatus(turn.patient.status),
+            turn.patient.paused_until,
+            after_today=True,
+        )
     turn.response.replies.extend(
         routine_replies(plan, session.id, turn.texts, side=turn.patient.symptom_side)
     )

@@ -5,24 +5,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.botapi.callbacks import flow_button
 from bot.config import Settings
 from bot.domain.flows import FLOW_DATA, Flow, FlowData, Next
-from bot.domain.program import PatientStatus, ProgramState, start_program
-from bot.domain.timing import (
-    local_date,
-    next_send_at,
-    resume_send_at,
-    weekly_send_at,
-    weekly_weekday,
-)
+from bot.domain.morning import next_morning, parse_zone, stored_state
+from bot.domain.program import PatientStatus, ProgramState
+from bot.domain.timing import local_date, weekly_send_at, weekly_weekday
 from bot.rendering.i18n import Texts
 from bot.rendering.replies import Button, Response
 from db import inbox, repo
@@ -71,12 +66,9 @@ _REPORTED_STATES: set[int] = set()
 
 def program_state(patient: Patient) -> ProgramState:
     """The stored program with the person's status (a person who never started gets day 1)."""
-    status = PatientStatus(patient.status)
-    if not patient.program_state:
-        return replace(start_program(), status=status)
     try:
-        return ProgramState.from_json(patient.program_state, status)
-    except (ValueError, TypeError):  # TypeError: stored JSON that is not an object at all
+        return stored_state(patient.program_state, PatientStatus(patient.status))
+    except ValueError:
         report_unreadable_state(patient.id)
         raise UnreadableState from None
 
@@ -88,13 +80,21 @@ def report_unreadable_state(patient_id: int) -> None:
         log.warning("Patient %d: the stored program state cannot be read", patient_id)
 
 
-def zone_of(patient: Patient, default: str) -> ZoneInfo:
+class Zoned(Protocol):
+    """A person with a stored time zone (a Patient row, or the dispatcher's claimed row)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def time_zone(self) -> str | None: ...
+
+
+def zone_of(person: Zoned, default: str) -> ZoneInfo:
     """The person's zone; an unknown stored name falls back to ``default`` (and is logged)."""
-    try:
-        return ZoneInfo(patient.time_zone or default)
-    except (ZoneInfoNotFoundError, ValueError):
-        log.warning("Patient %d: unknown time zone; using %s", patient.id, default)
-        return ZoneInfo(default)
+    zone, known = parse_zone(person.time_zone, default)
+    if not known:
+        log.warning("Patient %d: unknown time zone; using %s", person.id, default)
+    return zone
 
 
 @dataclass
@@ -218,16 +218,13 @@ class Turn:
         during a pause with an end, the morning it ends."""
         patient = self.patient
         reminder = patient.reminder_time
-        if reminder is not None and patient.status is PatientStatus.PAUSED:
-            until = patient.paused_until
-            patient.next_send_at = (
-                resume_send_at(until, reminder, self.zone) if until is not None else None
+        patient.next_send_at = (
+            None
+            if reminder is None
+            else next_morning(
+                reminder, self.zone, self.now, PatientStatus(patient.status), patient.paused_until
             )
-            return
-        if reminder is None or patient.status is not PatientStatus.ACTIVE:
-            patient.next_send_at = None
-            return
-        patient.next_send_at = next_send_at(reminder, self.zone, self.now)
+        )
 
     @property
     def onboarded(self) -> bool:
