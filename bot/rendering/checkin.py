@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.botapi.callbacks import flow_button
 from bot.domain.flows import RATING_STEPS, CheckinData, CheckinStep
 from bot.domain.safety import CHECK_IN_SIGNALS, EXTENT_MAX, RATING_MAX, SIGNALS, StopCause
+from bot.rendering.buttons import flow_button
 from bot.rendering.i18n import Texts
 from bot.rendering.replies import Button, Keyboard, rows
 

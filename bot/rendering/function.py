@@ -10,10 +10,10 @@ from html import escape
 from babel import Locale
 from babel.numbers import format_decimal
 
-from bot.botapi.callbacks import flow_button, function_button
 from bot.content import Catalogue
 from bot.domain.flows import FunctionData, FunctionStep
 from bot.domain.function import COMMON_ACTIVITIES, MAX_ACTIVITIES, RATING_MAX, FunctionSummary
+from bot.rendering.buttons import flow_button, function_button
 from bot.rendering.i18n import Texts
 from bot.rendering.progress_texts import plain_text
 from bot.rendering.replies import Button, Keyboard, rows

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import get_timezone_location
 
-from bot.botapi.callbacks import flow_button
 from bot.domain.safety import SymptomDuration
 from bot.domain.timing import local_now
 from bot.domain.zones import ZoneMatch, place_key
+from bot.rendering.buttons import flow_button
 from bot.rendering.i18n import Texts, available_languages, texts_for
 from bot.rendering.replies import Button, Keyboard, rows
 

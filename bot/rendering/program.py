@@ -9,7 +9,6 @@ from functools import lru_cache
 
 from telegram.constants import MessageLimit
 
-from bot.botapi.callbacks import flow_button, howto_button, routine_button
 from bot.content import Exercise
 from bot.domain.flows import GUIDE, GuidedData
 from bot.domain.program import (
@@ -19,6 +18,7 @@ from bot.domain.program import (
     PatientStatus,
     RoutineOutcome,
 )
+from bot.rendering.buttons import flow_button, howto_button, routine_button
 from bot.rendering.i18n import Texts, texts_for
 from bot.rendering.poses import one_leg, picture_key, stages
 from bot.rendering.replies import Button, Keyboard, Picture, Reply, rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from bot.botapi.callbacks import command_button, silence_button
+from bot.rendering.buttons import command_button, silence_button
 from bot.rendering.i18n import Texts
 from bot.rendering.replies import Button, Keyboard, Reply, rows
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.botapi.callbacks import ack_button, flow_button
 from bot.domain.emergency import EmergencyContact, emergency_contact
 from bot.domain.program import ActionKind, DayPlan
 from bot.domain.safety import RULES_BY_ID, SIGNALS, Rule, Tier, Verdict
+from bot.rendering.buttons import ack_button, flow_button
 from bot.rendering.i18n import Texts
 from bot.rendering.replies import Button, Keyboard, rows
 

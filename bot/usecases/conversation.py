@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.botapi.callbacks import Action, command_button, decode
 from bot.context import Services
 from bot.domain.flows import CheckinData, Flow, Next
 from bot.domain.program import PatientStatus
@@ -27,6 +26,7 @@ from bot.domain.signwords import may_be_question, signs_named
 from bot.domain.silence import KEY as SILENCE_KEY
 from bot.domain.silence import Silence, without_silence
 from bot.rendering import status as status_texts
+from bot.rendering.buttons import Action, command_button, decode
 from bot.rendering.i18n import Texts, pick_language, texts_for
 from bot.rendering.replies import Button, Reply, Response, rows
 from bot.rendering.verdicts import free_text, words_before_start

@@ -3,7 +3,6 @@ stop) and "Show me how"."""
 
 from __future__ import annotations
 
-from bot.botapi.callbacks import howto_button
 from bot.domain.flows import GuidedData, Next
 from bot.domain.program import (
     EXERCISE_ORDER,
@@ -15,6 +14,7 @@ from bot.domain.program import (
     rest_day,
 )
 from bot.domain.timing import first_send_at, local_date
+from bot.rendering.buttons import howto_button
 from bot.rendering.program import howto_buttons_reply, howto_reply, routine_replies
 from bot.rendering.replies import Button, Reply, rows
 from bot.usecases import checkin

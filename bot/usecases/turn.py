@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.botapi.callbacks import flow_button
 from bot.config import Settings
 from bot.domain.flows import FLOW_DATA, Flow, FlowData, Next
 from bot.domain.program import PatientStatus, ProgramState, start_program
@@ -23,6 +22,7 @@ from bot.domain.timing import (
     weekly_send_at,
     weekly_weekday,
 )
+from bot.rendering.buttons import flow_button
 from bot.rendering.i18n import Texts
 from bot.rendering.replies import Button, Response
 from db import inbox, repo

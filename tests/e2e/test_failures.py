@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot.botapi.callbacks import decode
 from bot.logs import PrivateFormatter
+from bot.rendering.buttons import decode
 from bot.usecases import conversation, routine
 from bot.usecases.turn import Event
 from db.models import DailySession

@@ -6,7 +6,7 @@ from datetime import time
 
 import pytest
 
-from bot.botapi.callbacks import Action, decode
+from bot.rendering.buttons import Action, decode
 from bot.rendering.i18n import texts_for
 from bot.rendering.silence import CHOICES, carry_on, chosen, silence_question
 

@@ -7,9 +7,9 @@ import csv
 import io
 import json
 
-from bot.botapi.callbacks import function_button
 from bot.context import Services
 from bot.domain.program import PatientStatus
+from bot.rendering.buttons import function_button
 from bot.rendering.i18n import texts_for
 from bot.rendering.replies import Response
 from bot.usecases import function

@@ -1,4 +1,4 @@
-"""bot/botapi/batching.py: calls that arrive while a group runs wait and run together as the
+"""bot/runtime/batching.py: calls that arrive while a group runs wait and run together as the
 next group; a failing group fails each of its calls; a cancelled caller leaves the group be."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from bot.botapi.batching import Grouped
+from bot.runtime.batching import Grouped
 
 
 class Recorder:

@@ -14,9 +14,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ExtBot
 
-from bot.botapi.ratelimit import RateLimiter
-from bot.botapi.transport import AiohttpRequest, ConnectTimedOut, NotSent
-from bot.rendering.replies import Button, Reply
+from bot.rendering.replies import Button, Reply, Response
+from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.transport import AiohttpRequest, ConnectTimedOut, NotSent
 from tests.support.botapi import BotApiServer
 
 
@@ -137,8 +137,9 @@ async def test_failure_after_sending_may_have_been_delivered(
     assert not isinstance(caught.value, NotSent)
 
 
-async def test_lean_send_and_rate_limiter_retries() -> None:
-    from bot.usecases.morning import send_lean  # its home; imported here to keep this file light
+async def test_broadcast_send_and_rate_limiter_retries() -> None:
+    from bot.telegram.delivery import deliver
+    from bot.telegram.ratelimit import Priority
 
     async with BotApiServer() as server:
         limiter = RateLimiter(enabled=False, sleep=_no_sleep)
@@ -146,7 +147,9 @@ async def test_lean_send_and_rate_limiter_retries() -> None:
             server.fail_next("sendMessage", status=429, retry_after=1)
             server.fail_next("sendMessage", status=502, times=2)
             reply = Reply("<b>Day 2</b>", ((Button("Done", "r|5|done"),),))
-            message_id = await send_lean(bot, 42, reply)
+            delivered = await deliver(bot, 42, Response([reply]), priority=Priority.BROADCAST)
+            message_id = delivered.last_message_id
+            assert message_id is not None
         assert server.count("sendMessage") == 4  # a 429, two 502s, then the send
         sent = server.message(42, message_id)
         assert sent.text == "Day 2"

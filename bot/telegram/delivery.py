@@ -12,22 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from io import BytesIO
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import InputFile, InputMediaPhoto
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from bot.botapi.ratelimit import Priority
-from bot.context import TelegramBot
-from bot.rendering.poses import picture_version
-from bot.rendering.replies import Keyboard, Picture, Reply, Response
-from db import media
+from bot.rendering.replies import ChatGone, Delivered, Keyboard, Picture, Reply, Response
+from bot.telegram.ratelimit import Priority, TelegramBot
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +31,6 @@ JSON = dict[str, Any]
 _GONE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
 _EDIT_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
 _BAD_FILE = ("wrong file identifier", "file reference", "wrong remote file")
-
-
-class ChatGone(Exception):
-    """The chat cannot receive messages any more (blocked, deactivated, not found)."""
 
 
 def is_gone(exc: Exception) -> bool:
@@ -83,63 +73,17 @@ async def _call(bot: TelegramBot, method: str, priority: Priority | None, **para
     return await bot.do_api_request(method, api_kwargs=kwargs, rate_limit_args=priority)
 
 
-@dataclass
-class MediaCache:
-    """Telegram file_ids of the exercise pictures, per bot: in memory, backed by the database.
+class FileIds(Protocol):
+    """Where Telegram's file_ids of the exercise pictures are kept (bot.runtime.media), and
+    how a picture is drawn when Telegram does not hold it yet."""
 
-    A picture is stored under its version (``bot.rendering.poses.picture_version``: the key and a
-    hash of its pose data and drawing code, computed without drawing), so a changed pose or
-    drawing is uploaded anew. ``render`` draws a picture's PNG by key ("e1s2"), in the render
-    workers; it runs only when a picture must be uploaded (its file_id is unknown or refused).
-    """
+    async def png(self, key: str) -> bytes: ...
 
-    sessions: async_sessionmaker[AsyncSession]
-    render: Callable[[str], Awaitable[bytes]]
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    version: Callable[[str], str] = picture_version
-    _ids: dict[tuple[int, str], str] = field(default_factory=dict)
-    _versions: dict[str, str] = field(default_factory=dict)
-    _loaded: set[int] = field(default_factory=set)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    async def file_id(self, bot_id: int, key: str) -> str | None: ...
 
-    async def png(self, key: str) -> bytes:
-        return await self.render(key)
+    async def remember(self, bot_id: int, key: str, file_id: str) -> None: ...
 
-    def versioned(self, key: str) -> str:
-        version = self._versions.get(key)
-        if version is None:
-            version = self._versions[key] = self.version(key)
-        return version
-
-    async def file_id(self, bot_id: int, key: str) -> str | None:
-        if bot_id not in self._loaded:
-            async with self._lock:
-                if bot_id not in self._loaded:
-                    async with self.sessions() as db:
-                        stored = await media.file_ids(db, bot_id)
-                    self._ids.update({(bot_id, k): v for k, v in stored.items()})
-                    self._loaded.add(bot_id)
-        return self._ids.get((bot_id, self.versioned(key)))
-
-    async def remember(self, bot_id: int, key: str, file_id: str) -> None:
-        versioned = self.versioned(key)
-        if self._ids.get((bot_id, versioned)) == file_id:
-            return
-        self._ids[(bot_id, versioned)] = file_id
-        async with self.sessions() as db:
-            await media.store(db, bot_id, versioned, file_id, self.clock())
-            await db.commit()
-
-    async def forget(self, bot_id: int, key: str) -> None:
-        self._ids.pop((bot_id, self.versioned(key)), None)
-
-
-@dataclass
-class Delivered:
-    """What a delivery produced: the message ids the use case asked to track."""
-
-    tracked: list[tuple[str, int]] = field(default_factory=list)
-    messages: int = 0
+    async def forget(self, bot_id: int, key: str) -> None: ...
 
 
 async def answer_callback(bot: TelegramBot, query_id: str, text: str | None) -> None:
@@ -155,7 +99,7 @@ async def deliver(
     chat_id: int,
     response: Response,
     *,
-    media_cache: MediaCache | None = None,
+    media_cache: FileIds | None = None,
     private: bool = True,
     priority: Priority = Priority.INTERACTIVE,
     skip: int = 0,
@@ -180,8 +124,10 @@ async def deliver(
             if is_gone(exc):
                 raise ChatGone(str(exc)) from exc
             raise
-        if reply.track and message_id is not None:
-            done.tracked.append((reply.track, message_id))
+        if message_id is not None:
+            done.last_message_id = message_id
+            if reply.track:
+                done.tracked.append((reply.track, message_id))
         if on_sent is not None:
             on_sent(index + 1)
     return done
@@ -196,7 +142,7 @@ async def _deliver_one(
     bot: TelegramBot,
     chat_id: int,
     reply: Reply,
-    media_cache: MediaCache | None,
+    media_cache: FileIds | None,
     *,
     private: bool,
     priority: Priority,
@@ -293,7 +239,7 @@ async def _send_upload(
     return _message_id(message)
 
 
-async def _known_or_drawn(cache: MediaCache, picture: Picture, file_id: str | None) -> str | bytes:
+async def _known_or_drawn(cache: FileIds, picture: Picture, file_id: str | None) -> str | bytes:
     return file_id or await cache.png(picture.key)
 
 
@@ -301,7 +247,7 @@ async def send_pictures(
     bot: TelegramBot,
     chat_id: int,
     pictures: Sequence[Picture],
-    cache: MediaCache,
+    cache: FileIds,
     *,
     priority: Priority = Priority.INTERACTIVE,
 ) -> None:

@@ -29,8 +29,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import TelegramError
 
-from bot.botapi.inbox import ALLOWED_UPDATES
-from bot.handlers.jobs import refresh_gauges
+from bot.handlers.updates import ALLOWED_UPDATES
+from bot.runtime.jobs import refresh_gauges
 
 if TYPE_CHECKING:
     from bot.app import Runtime

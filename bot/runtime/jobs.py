@@ -11,12 +11,14 @@ from datetime import timedelta
 from typing import Any, Final
 
 from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Job
 
-from bot.botapi.inbox import SWEEP_EVERY, Pipeline
 from bot.context import BotApplication, BotContext, Services
+from bot.logs import describe_error
 from bot.metrics import Metrics
+from bot.runtime.pipeline import SWEEP_EVERY, Pipeline
 from bot.usecases.morning import dispatch_once
 from db import dispatch as q
 from db import inbox
@@ -82,7 +84,6 @@ async def dispatch_job(context: BotContext) -> None:
     state.running = asyncio.current_task()
     try:
         await dispatch_once(
-            context.bot,
             services,
             services.clock(),
             owner=state.pipeline.owner,
@@ -139,3 +140,16 @@ async def refresh_gauges(services: Services, last_pass: float | None) -> None:
 def _seen_statuses(metrics: Metrics) -> set[str]:
     # A status nobody has any more must read 0, not keep its last count.
     return {s.labels["status"] for m in metrics.people.collect() for s in m.samples}
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """PTB's error handler: a job that failed (updates never pass through PTB's handlers; the
+    pipeline retries and quarantines them). Logged without personal data."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    error = context.error
+    log.error(
+        "Unhandled error outside an update (update %s): %s",
+        update_id,
+        describe_error(error) if error else "unknown",
+        exc_info=error,
+    )

@@ -20,10 +20,10 @@ import aiohttp
 import httpx
 from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, NetworkError, RetryAfter
-from telegram.ext import BaseRateLimiter
+from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.botapi.transport import NotSent
+from bot.telegram.transport import NotSent
 
 __all__ = ["Priority", "RateLimitStats", "RateLimiter", "Sleep"]
 
@@ -65,6 +65,9 @@ class Priority(IntEnum):
     # before anyone gets a second one (each chat still receives its messages in order).
     FOLLOW_UP = 1
     BROADCAST = 2  # scheduled messages: the morning dispatcher, nudges, weekly messages
+
+
+TelegramBot = ExtBot[Priority]  # our Bot: its per-call rate_limit_args is a Priority
 
 
 @dataclass(slots=True)

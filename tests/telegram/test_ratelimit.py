@@ -1,4 +1,4 @@
-"""bot.botapi.ratelimit: priorities, per-chat and overall limits, 429 holds, retries, the
+"""bot.telegram.ratelimit: priorities, per-chat and overall limits, 429 holds, retries, the
 bounded per-chat table. Every test but the last two runs on a virtual clock: no real time
 passes."""
 
@@ -33,8 +33,8 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.botapi.ratelimit import Priority, RateLimiter
-from bot.botapi.transport import ConnectTimedOut, NotSent
+from bot.telegram.ratelimit import Priority, RateLimiter
+from bot.telegram.transport import ConnectTimedOut, NotSent
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 OK: dict[str, Any] = {"ok": True}
@@ -644,7 +644,7 @@ async def test_429_holds_every_send_for_the_whole_window(caplog: pytest.LogCaptu
     time = FakeTime(auto=False)
     api = FakeApi(flood(120), time=time)
     rl = limiter(time, overall_per_second=10.0)
-    caplog.set_level(logging.INFO, logger="bot.botapi.ratelimit")
+    caplog.set_level(logging.INFO, logger="bot.telegram.ratelimit")
 
     first = spawn(rl, api, 1, text="private words")
     await settle()
@@ -684,7 +684,7 @@ async def test_concurrent_429s_warn_once_per_hold(caplog: pytest.LogCaptureFixtu
     release = asyncio.Event()
     api = FakeApi(flood(5), flood(6), time=time, hold=release)
     rl = limiter(time, overall_per_second=10.0)
-    caplog.set_level(logging.INFO, logger="bot.botapi.ratelimit")
+    caplog.set_level(logging.INFO, logger="bot.telegram.ratelimit")
 
     tasks = [spawn(rl, api, chat) for chat in (1, 2)]
     await settle()
@@ -963,7 +963,7 @@ async def test_ext_bot_passes_the_priority_through() -> None:
         bot: ExtBot[Priority] = ExtBot(token="1:x", base_url=server.base_url, rate_limiter=rl)
         async with bot:
             await bot.send_message(42, "morning", rate_limit_args=BROADCAST)
-            await bot.do_api_request(  # as bot.usecases.morning.send_lean does
+            await bot.do_api_request(  # as bot.telegram.delivery.deliver does
                 "SendMessage",
                 api_kwargs={"chat_id": 42, "text": "nudge"},
                 rate_limit_args=BROADCAST,

@@ -26,20 +26,19 @@ import os
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
-from bot.botapi.batching import Grouped
-from bot.botapi.delivery import ChatGone, answer_callback
 from bot.context import BotApplication, Services
+from bot.handlers.updates import ALLOWED_UPDATES, handle, read
 from bot.logs import describe_error
 from bot.rendering.i18n import texts_for
-from bot.rendering.replies import Response
+from bot.rendering.replies import ChatGone, Reply, Response
+from bot.runtime.batching import Grouped
+from bot.runtime.respond import respond_to
 from db import inbox
 from db.engine import autocommit
 from db.inbox import Item
@@ -47,8 +46,6 @@ from db.models import InboxState
 
 log = logging.getLogger(__name__)
 
-# The update types the bot handles; anything else (channel posts, polls...) is dropped early.
-ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 MAX_ATTEMPTS = 3
 BACKOFF = (0.2, 1.0)  # seconds before the 2nd and 3rd tries
 LEASE = timedelta(seconds=60)  # a person's updates belong to one process at a time
@@ -73,22 +70,6 @@ class _Slot:
         if self._held:
             self._held = False
             self._places.release()
-
-
-@dataclass
-class UpdateRun:
-    """The update being handled in this task (handlers reach it through CURRENT)."""
-
-    item: Item
-    slot: _Slot
-    error: BaseException | None = None
-
-    def delivering(self) -> None:
-        """The response is ready and goes out now: give back the processing place."""
-        self.slot.give_back()
-
-
-CURRENT: ContextVar[UpdateRun | None] = ContextVar("current_update", default=None)
 
 
 def person_key(raw: Mapping[str, Any]) -> int | None:
@@ -122,11 +103,6 @@ class _Ask:
 # A claim's answer: the person's open update ids, and the payloads read for the group.
 _Claimed = tuple[list[int], dict[int, Item]]
 
-# Delivers a response (bot.handlers.respond.respond_to); the pipeline then marks it done.
-Responder = Callable[
-    [Services, BotApplication, Item | None, Response, Mapping[str, Any]], Awaitable[None]
-]
-
 
 class Pipeline:
     """Stores incoming updates and handles each person's updates in order."""
@@ -139,11 +115,9 @@ class Pipeline:
         concurrency: int,
         shared: bool,
         owner: str,
-        respond: Responder,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.app = app
-        self._respond = respond
         self.services = services
         self.shared = shared  # several processes on one PostgreSQL: take per-person leases
         self.owner = owner
@@ -379,22 +353,20 @@ class Pipeline:
     async def _handle(self, item: Item, slot: _Slot) -> None:
         started = time.monotonic()
         while True:
-            run = UpdateRun(item, slot)
+            error: BaseException | None = None
             await slot.take()
             try:
                 if item.state is InboxState.APPLIED:
                     slot.give_back()
                     await self._redeliver(item)
                 else:
-                    await self._process(item, run)
-            except (ChatGone, _Poison) as exc:
-                run.error = exc
+                    await self._process(item, slot)
             except Exception as exc:
-                run.error = exc
-            if isinstance(run.error, _Poison):
-                await self._quarantine(item, run.error.cause)
+                error = exc
+            if isinstance(error, _Poison):
+                await self._quarantine(item, error.cause)
                 return
-            if run.error is None:
+            if error is None:
                 await self._done.call(item.update_id, None)
                 self.processed += 1
                 metrics = self.services.metrics
@@ -406,35 +378,35 @@ class Pipeline:
             log.warning(
                 "Update %d failed (%s), try %d of %d",
                 item.update_id,
-                describe_error(run.error),
+                describe_error(error),
                 item.attempts,
                 MAX_ATTEMPTS,
-                exc_info=None if isinstance(run.error, ChatGone | TelegramError) else run.error,
+                exc_info=None if isinstance(error, ChatGone | TelegramError) else error,
             )
             if item.attempts >= MAX_ATTEMPTS or self._stopping:
                 if item.attempts >= MAX_ATTEMPTS:
-                    await self._quarantine(item, run.error)
+                    await self._quarantine(item, error)
                 return
             await self._sleep(BACKOFF[min(item.attempts, len(BACKOFF)) - 1])
             async with self.services.sessions() as db:
                 stored = await inbox.load(db, item.update_id)
                 if stored is not None:
-                    await inbox.mark_attempt(db, item.update_id, type(run.error).__name__)
+                    await inbox.mark_attempt(db, item.update_id, type(error).__name__)
                     await db.commit()
             if stored is None or stored.state in (InboxState.DONE, InboxState.FAILED):
                 return
             item.state, item.response = stored.state, stored.response
 
-    async def _process(self, item: Item, run: UpdateRun) -> None:
+    async def _process(self, item: Item, slot: _Slot) -> None:
+        """Route the update once (bot.handlers.updates) and deliver what it answers."""
         try:
-            update = Update.de_json(_lean(item.payload), self.app.bot)
+            update = read(item.payload)
         except Exception as exc:
             raise _Poison(exc) from exc
-        token = CURRENT.set(run)
-        try:
-            await self.app.process_update(update)
-        finally:
-            CURRENT.reset(token)
+        answer = await handle(self.services, update, self.app.bot.username)
+        slot.give_back()  # the response is ready: waiting on Telegram holds no processing place
+        if answer is not None:
+            await respond_to(self.services, self.app, item, answer.response, answer.route)
 
     async def _redeliver(self, item: Item) -> None:
         """Deliver the stored response of an update whose effects are already committed."""
@@ -443,7 +415,7 @@ class Pipeline:
         chat_id = route.get("chat_id")
         if isinstance(chat_id, int):
             response = Response.from_json(data)
-            await self._respond(self.services, self.app, item, response, route)
+            await respond_to(self.services, self.app, item, response, route)
 
     async def _quarantine(self, item: Item, error: BaseException) -> None:
         """Give up on an update: stored as failed; the person is told, kindly, where possible."""
@@ -461,12 +433,13 @@ class Pipeline:
             await inbox.mark_failed(db, item.update_id, type(error).__name__, self.services.clock())
             await db.commit()
         chat_id, query_id = _chat_of(item.payload)
+        # Only a private chat is told; a press is answered wherever it came from.
+        private = chat_id is not None and chat_id > 0
+        sorry = Response([Reply(texts_for(None).t("errors.unexpected"))] if private else [])
+        route = {"chat_id": chat_id or 0, "query_id": query_id, "private": private}
+        item.delivered = 0  # the apology is a response of its own
         try:
-            if query_id is not None and not item.query_answered:
-                await answer_callback(self.app.bot, query_id, None)
-            if chat_id is not None and chat_id > 0:
-                texts = texts_for(None)
-                await self.app.bot.send_message(chat_id, texts.t("errors.unexpected"))
+            await respond_to(self.services, self.app, item, sorry, route)
         except TelegramError as exc:
             log.info(
                 "Could not tell the person about update %d (%s)", item.update_id, type(exc).__name__
@@ -492,22 +465,6 @@ class _Poison(Exception):
     def __init__(self, cause: BaseException) -> None:
         super().__init__(type(cause).__name__)
         self.cause = cause
-
-
-# What the handlers read of the message a button sits on (bot.handlers.conversation.on_button).
-_PRESSED_MESSAGE_KEYS = ("message_id", "date", "chat")
-
-
-def _lean(payload: dict[str, Any]) -> dict[str, Any]:
-    """The update without what no handler reads: a button press carries the whole message it
-    sits on (the check-in card's text and keyboard), and parsing that into PTB's objects cost
-    more than the rest of the update (bench/interactive.py)."""
-    query = payload.get("callback_query")
-    if not isinstance(query, dict) or not isinstance(query.get("message"), dict):
-        return payload
-    message = query["message"]
-    kept = {key: message[key] for key in _PRESSED_MESSAGE_KEYS if key in message}
-    return {**payload, "callback_query": {**query, "message": kept}}
 
 
 def _chat_of(payload: Mapping[str, Any]) -> tuple[int | None, str | None]:

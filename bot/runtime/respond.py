@@ -8,9 +8,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from bot.botapi.delivery import ChatGone, answer_callback, deliver
-from bot.context import BotApplication, Services
-from bot.rendering.replies import Response
+from bot.context import BotApplication, Broadcast, Services
+from bot.rendering.replies import ChatGone, Delivered, Response
+from bot.telegram.delivery import FileIds, answer_callback, deliver
+from bot.telegram.ratelimit import Priority, TelegramBot
 from bot.usecases import conversation
 from db.inbox import Item
 
@@ -59,3 +60,13 @@ async def respond_to(
             await conversation.remember(
                 services, int(route.get("user_id") or chat_id), tag, message_id
             )
+
+
+def broadcaster(bot: TelegramBot, media: FileIds | None) -> Broadcast:
+    """How the morning, follow-ups, nudges and the weekly look back go out: the same delivery
+    as replies, at the broadcast priority (behind every reply to someone waiting)."""
+
+    async def broadcast(chat_id: int, response: Response) -> Delivered:
+        return await deliver(bot, chat_id, response, media_cache=media, priority=Priority.BROADCAST)
+
+    return broadcast

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.botapi.callbacks import Action, Payload, decode, flow_button, routine_button
+from bot.rendering.buttons import Action, Payload, decode, flow_button, routine_button
 
 
 def test_round_trip() -> None:
