@@ -7,6 +7,7 @@ what it returns; nothing here calls Telegram.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,49 @@ class Answer:
 
     response: Response
     route: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Address:
+    """Whom a raw update comes from and where an answer goes, read from the JSON itself (it
+    may be anything, even an update PTB cannot parse): the person's key for the inbox (their
+    user id, else the chat's, else 0: ours, but with no sender we can read, handled and refused
+    in order), the chat, and the button press to answer."""
+
+    person_key: int
+    chat_id: int | None
+    query_id: str | None
+
+
+def address(raw: Mapping[str, Any]) -> Address | None:
+    """The update's Address, or None if it is not an update the bot handles."""
+    for kind in ALLOWED_UPDATES:
+        body = raw.get(kind)
+        if not isinstance(body, dict):
+            continue
+        message = body.get("message") if kind == "callback_query" else body
+        chat = message.get("chat") if isinstance(message, dict) else None
+        chat_id = _int(chat.get("id")) if isinstance(chat, dict) else None
+        query_id = body.get("id") if kind == "callback_query" else None
+        if kind == "my_chat_member":
+            chat_id = None  # a membership change is answered (if at all) by the use case
+        sender = body.get("from")
+        key = _int(sender.get("id")) if isinstance(sender, dict) else None
+        if key is None:
+            own = body.get("chat")
+            key = _int(own.get("id")) if isinstance(own, dict) else None
+        if key is None:
+            key = _int(chat.get("id")) if isinstance(chat, dict) else None
+        return Address(
+            key if key is not None else 0,
+            chat_id,
+            query_id if isinstance(query_id, str) else None,
+        )
+    return None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def read(raw: dict[str, Any]) -> Update:

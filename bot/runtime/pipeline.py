@@ -25,7 +25,7 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +33,7 @@ from typing import Any
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.context import BotApplication, Services
-from bot.handlers.updates import ALLOWED_UPDATES, handle, read
+from bot.handlers.updates import ALLOWED_UPDATES, address, handle, read
 from bot.logs import describe_error
 from bot.rendering.i18n import texts_for
 from bot.rendering.replies import ChatGone, Reply, Response
@@ -70,25 +70,6 @@ class _Slot:
         if self._held:
             self._held = False
             self._places.release()
-
-
-def person_key(raw: Mapping[str, Any]) -> int | None:
-    """Who an update comes from (their user id, else the chat), or None if it is not one the
-    bot handles. Reads the raw JSON defensively: it may be anything."""
-    for kind in ALLOWED_UPDATES:
-        body = raw.get(kind)
-        if not isinstance(body, dict):
-            continue
-        sender = body.get("from")
-        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
-            return int(sender["id"])
-        chat = body.get("chat")
-        if not isinstance(chat, dict) and isinstance(body.get("message"), dict):
-            chat = body["message"].get("chat")
-        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
-            return int(chat["id"])
-        return 0  # ours, but with no sender we can read: handled (and refused) in order
-    return None
 
 
 @dataclass(frozen=True)
@@ -147,12 +128,12 @@ class Pipeline:
             if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
                 log.warning("Dropped an update without an update_id")
                 continue
-            key = person_key(raw)
-            if key is None:
+            sender = address(raw)
+            if sender is None:
                 # Not for this bot's features: dropped early and cheaply.
                 self._handled(int(raw["update_id"]))
                 continue
-            items.append(Item(int(raw["update_id"]), key, raw))
+            items.append(Item(int(raw["update_id"]), sender.person_key, raw))
         if not items:
             return
         async with self.services.sessions() as db:
@@ -432,7 +413,9 @@ class Pipeline:
         async with self.services.sessions() as db:
             await inbox.mark_failed(db, item.update_id, type(error).__name__, self.services.clock())
             await db.commit()
-        chat_id, query_id = _chat_of(item.payload)
+        sender = address(item.payload)
+        chat_id = sender.chat_id if sender is not None else None
+        query_id = sender.query_id if sender is not None else None
         # Only a private chat is told; a press is answered wherever it came from.
         private = chat_id is not None and chat_id > 0
         sorry = Response([Reply(texts_for(None).t("errors.unexpected"))] if private else [])
@@ -465,24 +448,6 @@ class _Poison(Exception):
     def __init__(self, cause: BaseException) -> None:
         super().__init__(type(cause).__name__)
         self.cause = cause
-
-
-def _chat_of(payload: Mapping[str, Any]) -> tuple[int | None, str | None]:
-    query = payload.get("callback_query")
-    if isinstance(query, dict):
-        message = query.get("message") if isinstance(query.get("message"), dict) else {}
-        chat = message.get("chat") if isinstance(message, dict) else None
-        chat_id = chat.get("id") if isinstance(chat, dict) else None
-        query_id = query.get("id")
-        return (chat_id if isinstance(chat_id, int) else None), (
-            query_id if isinstance(query_id, str) else None
-        )
-    for kind in ("message", "edited_message"):
-        body = payload.get(kind)
-        if isinstance(body, dict) and isinstance(body.get("chat"), dict):
-            chat_id = body["chat"].get("id")
-            return (chat_id if isinstance(chat_id, int) else None), None
-    return None, None
 
 
 class Poller:
