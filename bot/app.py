@@ -30,7 +30,7 @@ from bot.rendering.offload import Renderer, picture_png
 from bot.rendering.poses import load_pictures
 from bot.rendering.validation import validate_all
 from bot.runtime.jobs import JobState, on_error, schedule_jobs
-from bot.runtime.media import MediaCache
+from bot.runtime.picture_ids import MediaCache
 from bot.runtime.pipeline import Pipeline, Poller
 from bot.runtime.respond import broadcaster
 from bot.telegram.ratelimit import RateLimiter

@@ -74,7 +74,7 @@ async def _call(bot: TelegramBot, method: str, priority: Priority | None, **para
 
 
 class FileIds(Protocol):
-    """Where Telegram's file_ids of the exercise pictures are kept (bot.runtime.media), and
+    """Where Telegram's file_ids of the exercise pictures are kept (bot.runtime.picture_ids), and
     how a picture is drawn when Telegram does not hold it yet."""
 
     async def png(self, key: str) -> bytes: ...

@@ -58,12 +58,12 @@ from bot.domain.timing import (
 )
 from bot.rendering.i18n import Texts, texts_for
 from bot.rendering.offload import chart_png
-from bot.rendering.program import answer_buttons, routine_replies
 from bot.rendering.progress_texts import has_enough_for_chart, render_weekly
 from bot.rendering.replies import ChatGone, Reply, Response, Upload
-from bot.rendering.silence import silence_question
+from bot.rendering.routine_texts import answer_buttons, routine_replies
+from bot.rendering.silence_texts import silence_question
 from bot.rendering.status import follow_up_question
-from bot.usecases import function, progress
+from bot.usecases import activities, progress_reports
 from bot.usecases.turn import report_unreadable_state
 from db import dispatch as q
 from db import repo
@@ -645,9 +645,9 @@ async def _send_weekly(services: Services, plan: _Plan, now: datetime) -> None:
         patient = await db.get(Patient, plan.person.id)
         if patient is None:
             return
-        data = await progress.load(db, patient, now, services.settings.default_time_zone)
+        data = await progress_reports.load(db, patient, now, services.settings.default_time_zone)
         # Everyday activities (PSFS): this week's rating, one tap each, right after.
-        activities = await function.weekly_card(db, patient.id, plan.texts, now)
+        rating = await activities.weekly_card(db, patient.id, plan.texts, now)
     content = plan.texts.content
     text = render_weekly(data, content, data.today)
     reply = Reply(text)
@@ -656,7 +656,7 @@ async def _send_weekly(services: Services, plan: _Plan, now: datetime) -> None:
         png = await offload(chart_png, data) if offload is not None else chart_png(data)
         name = f"week-{data.today.isoformat()}.png"
         reply = Reply(text, upload=Upload(name, png, photo=True))
-    replies = [reply] if activities is None else [reply, activities]
+    replies = [reply] if rating is None else [reply, rating]
     delivered = await broadcast(plan.person.chat_id, Response(replies))
     plan.messages += delivered.messages
     plan.weekly_sent = True

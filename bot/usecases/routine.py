@@ -15,8 +15,8 @@ from bot.domain.program import (
 )
 from bot.domain.timing import first_send_at, local_date
 from bot.rendering.buttons import howto_button
-from bot.rendering.program import howto_buttons_reply, howto_reply, routine_replies
 from bot.rendering.replies import Button, Reply, rows
+from bot.rendering.routine_texts import howto_buttons_reply, howto_reply, routine_replies
 from bot.usecases import checkin
 from bot.usecases.turn import Turn
 from db import repo

@@ -13,7 +13,7 @@ import pytest
 
 from bot.domain.flows import Flow
 from bot.rendering.i18n import Texts, texts_for
-from bot.rendering.verdicts import free_text
+from bot.rendering.verdict_texts import free_text
 from db import repo
 from tests.e2e.test_day_cards import MORNING_2, check_in, onboard, since, tap
 from tests.e2e.test_onboarding import USER

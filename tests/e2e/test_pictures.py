@@ -5,7 +5,7 @@ uploaded again when Telegram refuses a stored file_id."""
 from __future__ import annotations
 
 from bot.rendering.poses import picture_version
-from bot.runtime.media import MediaCache
+from bot.runtime.picture_ids import MediaCache
 from db import media as media_queries
 from tests.e2e.test_course import check_in, next_day
 from tests.e2e.test_onboarding import USER, onboard

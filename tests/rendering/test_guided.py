@@ -10,7 +10,7 @@ from bot.domain.flows import GUIDE, GuidedData
 from bot.domain.program import EXERCISE_ORDER
 from bot.rendering.buttons import decode
 from bot.rendering.i18n import texts_for
-from bot.rendering.program import (
+from bot.rendering.routine_texts import (
     MAX_CAPTION_LENGTH,
     exercise_demo,
     exercise_pictures,

@@ -8,7 +8,7 @@ import pytest
 
 from bot.rendering.buttons import Action, decode
 from bot.rendering.i18n import texts_for
-from bot.rendering.silence import CHOICES, carry_on, chosen, silence_question
+from bot.rendering.silence_texts import CHOICES, carry_on, chosen, silence_question
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.domain.program import PatientStatus
 from bot.domain.silence import stopped, with_silence
-from bot.rendering import silence as texts
+from bot.rendering import silence_texts as texts
 from bot.rendering.replies import Reply
 from bot.usecases import account
 from bot.usecases.turn import Turn

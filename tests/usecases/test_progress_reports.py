@@ -1,5 +1,5 @@
-"""What a person gets back from their stored rows: bot.usecases.progress.load (the Progress the
-chart, the caption and the PDF read) and the /export files."""
+"""What a person gets back from their stored rows: bot.usecases.progress_reports.load (the
+Progress the chart, the caption and the PDF read) and the /export files."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from bot.domain.program import (
     RoutineOutcome,
 )
 from bot.domain.progress import CheckInPoint, ExerciseMark, Progress, SafetyMark
-from bot.usecases import progress
+from bot.usecases import progress_reports
 from db import repo
 from db.models import Patient, ReportKind
 from tests.support.harness import FakeClock
@@ -155,7 +155,7 @@ async def load(services: Services, default_zone: str = "UTC") -> Progress:
     async with services.sessions() as db:
         patient = await repo.get_patient(db, USER)
         assert patient is not None
-        return await progress.load(db, patient, services.clock(), default_zone)
+        return await progress_reports.load(db, patient, services.clock(), default_zone)
 
 
 def point(
@@ -279,10 +279,10 @@ async def test_the_csv_has_one_row_per_report_and_per_day_without_one(
     async with services.sessions() as db:
         reports = await repo.reports_of(db, stored.patient_id)
         sessions = await repo.sessions_of(db, stored.patient_id)
-    data = progress.check_ins_csv(reports, sessions, PARIS, side="left")
+    data = progress_reports.check_ins_csv(reports, sessions, PARIS, side="left")
     assert data.startswith("\ufeff".encode())  # a BOM, so spreadsheets read UTF-8
     header, *lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert tuple(header) == progress.CSV_COLUMNS
+    assert tuple(header) == progress_reports.CSV_COLUMNS
     reports_only = [line for line in lines if line[2] != "routine"]
     assert [line[2] for line in reports_only] == [r.kind.value for r in reports]  # every report
     by_column = [dict(zip(header, line, strict=True)) for line in reports_only]
@@ -307,7 +307,7 @@ async def test_the_csv_has_one_row_per_report_and_per_day_without_one(
     assert (fever["stop_signals"], fever["program_day"], fever["settled"]) == ("fever", "", "")
     rescreen = next(row for row in reversed(by_column) if row["kind"] == "rescreen")
     assert (rescreen["kind"], rescreen["pain"], rescreen["furthest_point"]) == ("rescreen", "", "")
-    unsaid = progress.check_ins_csv(reports, sessions, PARIS).decode("utf-8-sig")
+    unsaid = progress_reports.check_ins_csv(reports, sessions, PARIS).decode("utf-8-sig")
     assert {row["symptom_side"] for row in csv.DictReader(io.StringIO(unsaid))} == {""}
 
 
@@ -320,7 +320,7 @@ async def test_export_json_leaves_out_the_bots_bookkeeping(
         assert patient is not None
         patient.flow, patient.flow_data = "reset", {"nonce": "abc"}
         patient.claimed_by = "dispatcher-1"
-        exported = json.loads(progress.export_json(patient, [], [], [], services.clock()))
+        exported = json.loads(progress_reports.export_json(patient, [], [], [], services.clock()))
     assert {"flow", "flow_data", "claimed_until", "claimed_by", "version"}.isdisjoint(
         exported["person"]
     )

@@ -1,4 +1,4 @@
-"""bot.rendering.program: the routine, the exercises and the program guidance as messages."""
+"""bot.rendering.routine_texts: the routine, the exercises and the program guidance as messages."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from bot.domain.program import (
     start_program,
 )
 from bot.rendering.i18n import Texts, texts_for
-from bot.rendering.program import (
+from bot.rendering.routine_texts import (
     MAX_MESSAGE_LENGTH,
     message_length,
     render_guidance,

@@ -12,7 +12,7 @@ from bot.domain.program import PatientStatus
 from bot.rendering.buttons import function_button
 from bot.rendering.i18n import texts_for
 from bot.rendering.replies import Response
-from bot.usecases import function
+from bot.usecases import activities
 from db import repo
 from db.models import FunctionActivity, FunctionRating
 from tests.support.harness import FakeClock
@@ -191,7 +191,7 @@ async def test_the_weekly_tap_records_each_activity_then_thanks(
     clock.advance(days=7)
     # The card the dispatcher sends after the weekly look back (tests/e2e/test_function.py).
     async with services.sessions() as db:
-        reply = await function.weekly_card(db, patient.id, texts_for("en"), clock.now)
+        reply = await activities.weekly_card(db, patient.id, texts_for("en"), clock.now)
     assert reply is not None
     assert f"<b>{SOCKS}</b>" in reply.text
     await person._deliver(Response([reply]))

@@ -27,7 +27,7 @@ from bot.domain.function import (
 from bot.domain.parsing import InvalidNumber, parse_rating
 from bot.domain.program import PatientStatus
 from bot.domain.timing import local_date
-from bot.rendering import function as texts
+from bot.rendering import activity_texts as texts
 from bot.rendering.i18n import Texts
 from bot.rendering.replies import Reply
 from bot.usecases.turn import Turn

@@ -28,7 +28,7 @@ from bot.domain.progress import (
     Screening,
 )
 from bot.domain.timing import local_date
-from bot.rendering import function as function_texts
+from bot.rendering import activity_texts as function_texts
 from bot.rendering import offload
 from bot.rendering.progress_texts import (
     file_name,
@@ -37,7 +37,7 @@ from bot.rendering.progress_texts import (
     render_not_enough,
 )
 from bot.rendering.replies import Reply, Upload
-from bot.usecases import function
+from bot.usecases import activities
 from bot.usecases.turn import Turn, UnreadableState, program_state, zone_of
 from db import repo
 from db.models import (
@@ -113,7 +113,7 @@ async def load(db: AsyncSession, patient: Patient, now: datetime, default_zone: 
             for s in sorted(sessions, key=lambda s: s.local_date)
         ),
         screening=_screening(reports, every_event, zone),
-        function=await function.series(db, patient.id, zone),
+        function=await activities.series(db, patient.id, zone),
     )
 
 

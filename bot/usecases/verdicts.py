@@ -32,7 +32,7 @@ from bot.domain.safety import (
     hold_tier,
     screen,
 )
-from bot.rendering.verdicts import hold_keyboard, render_verdicts
+from bot.rendering.verdict_texts import hold_keyboard, render_verdicts
 from bot.usecases import holds
 from bot.usecases.turn import Turn
 from db import repo

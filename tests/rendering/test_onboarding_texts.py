@@ -1,4 +1,4 @@
-"""bot.rendering.onboarding: the time-zone choices as the person reads them, countries and
+"""bot.rendering.onboarding_texts: the time-zone choices as the person reads them, countries and
 cities in their language (Babel's CLDR names)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain.zones import ZoneMatch, find_zones, zones_for_local_time
 from bot.rendering.i18n import texts_for
-from bot.rendering.onboarding import zone_label, zone_pick
+from bot.rendering.onboarding_texts import zone_label, zone_pick
 
 EN, FR = texts_for("en"), texts_for("fr")
 

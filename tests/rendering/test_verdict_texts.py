@@ -1,4 +1,4 @@
-"""bot.rendering.verdicts: verdict texts — next step first, the right numbers, never "keep
+"""bot.rendering.verdict_texts: verdict texts — next step first, the right numbers, never "keep
 exercising" after a stop signal."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from bot.domain.safety import (
     screen,
 )
 from bot.rendering.i18n import Texts, texts_for
-from bot.rendering.verdicts import render_screening, render_verdict, render_verdicts
+from bot.rendering.verdict_texts import render_screening, render_verdict, render_verdicts
 
 
 @pytest.fixture(scope="module")
