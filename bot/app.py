@@ -1,4 +1,4 @@
-"""The composition root: builds the Application, wires every handler and job, and runs the bot
+"""The composition root: builds the Application, the Services and the jobs, and runs the bot
 (long polling or webhook) with the update pipeline."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def build_application(
     run_migrations: bool = True,
     rate_limiter: RateLimiter | None = None,
 ) -> tuple[BotApplication, Services]:
-    """Build the Application: Bot API endpoint, defaults, database, handlers.
+    """Build the Application: Bot API endpoint, defaults, database, the Services.
 
     ``rate_limiter`` replaces the one built from the settings (tests inject one with a fake
     clock). Jobs are scheduled by ``Runtime.start``.

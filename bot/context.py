@@ -1,5 +1,5 @@
-"""What every handler and job needs: the Services built once by the composition root, and the
-CallbackContext that carries them (registered through PTB's ContextTypes)."""
+"""What every use case and job needs: the Services built once by the composition root, and the
+CallbackContext that carries them to the jobs (registered through PTB's ContextTypes)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class BotData:
 
 
 class BotContext(CallbackContext[TelegramBot, dict[Any, Any], dict[Any, Any], BotData]):
-    """The context every handler and job receives: ``context.services`` instead of a lookup
+    """The context every job receives: ``context.services`` instead of a lookup
     by key in bot_data."""
 
     @property

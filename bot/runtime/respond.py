@@ -1,6 +1,9 @@
-"""Delivering a response: the callback answer first, then the replies in order; the message
-ids the use case asked to track are stored. A chat that is gone marks the person inactive. (The
-update pipeline marks the update done once this returns.)"""
+"""Delivery composed for the bot, on the one send path (``bot.telegram.delivery.deliver``):
+``respond_to`` for an update's answer (a reply, a redelivered stored reply, or the "nothing was
+lost" apology): the callback answer first, then the replies in order; the message ids the use
+case asked to track are stored, and a chat that is gone marks the person inactive (the pipeline
+marks the update done once this returns). ``broadcaster`` for what is sent unasked: the
+morning, follow-ups, nudges and the weekly look back."""
 
 from __future__ import annotations
 
