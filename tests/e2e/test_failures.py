@@ -50,7 +50,7 @@ async def test_unexpected_error_is_told_kindly_and_changes_nothing(
         async def broken(*_args: object, **_kwargs: object) -> None:
             raise RuntimeError("boom")
 
-        monkeypatch.setattr(routine, "_record", broken)
+        monkeypatch.setattr(routine, "record", broken)
         query = bot.server.press(USER, message, "Done")
         await bot.until_processed()
         assert query in bot.server.callback_answers  # answered exactly once, even so
