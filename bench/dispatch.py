@@ -163,7 +163,7 @@ async def one_pass(
     async with app:
         statements = 0
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        report = await dispatch_once(app.bot, svc, NOW)
+        report = await dispatch_once(svc, NOW)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     await svc.engine.dispose()
     sent = report.routines

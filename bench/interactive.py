@@ -303,7 +303,7 @@ async def run_bot(
         if morning:
             assert now is not None
             dispatching = asyncio.create_task(
-                dispatch_once(app.bot, services, now, owner="bench", stopping=stopping)
+                dispatch_once(services, now, owner="bench", stopping=stopping)
             )
             # Let the pass get going (claims, first uploads) before people act.
             while (await tg.call("collect"))[1].get("sendMessage", 0) < 60:  # noqa: ASYNC110

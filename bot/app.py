@@ -1,4 +1,4 @@
-"""The composition root: builds the Application, wires every handler and job, and runs the bot
+"""The composition root: builds the Application, the Services and the jobs, and runs the bot
 (long polling or webhook) with the update pipeline."""
 
 from __future__ import annotations
@@ -20,23 +20,22 @@ from telegram import BotCommand
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
-from bot.botapi.delivery import MediaCache
-from bot.botapi.inbox import Pipeline, Poller
-from bot.botapi.ratelimit import RateLimiter
-from bot.botapi.transport import AiohttpRequest
 from bot.config import ConfigError, Settings
 from bot.content import DEFAULT_LANGUAGE
 from bot.context import BotApplication, BotContext, BotData, Services, utc_now
 from bot.domain import zones
-from bot.handlers import register_handlers
-from bot.handlers.jobs import JobState, schedule_jobs
-from bot.handlers.respond import respond_to
 from bot.metrics import Metrics
 from bot.rendering.i18n import available_languages, texts_for
 from bot.rendering.motion import missing_animations
 from bot.rendering.offload import Renderer, media_file
 from bot.rendering.poses import load_pictures
 from bot.rendering.validation import validate_all
+from bot.runtime.jobs import JobState, on_error, schedule_jobs
+from bot.runtime.picture_ids import MediaCache
+from bot.runtime.pipeline import Pipeline, Poller
+from bot.runtime.respond import broadcaster
+from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.transport import AiohttpRequest
 from bot.usecases.conversation import MENU, menu_in
 from db import dispatch as dispatch_queries
 from db.engine import create_engine, create_session_factory
@@ -64,7 +63,7 @@ def build_application(
     run_migrations: bool = True,
     rate_limiter: RateLimiter | None = None,
 ) -> tuple[BotApplication, Services]:
-    """Build the Application: Bot API endpoint, defaults, database, handlers.
+    """Build the Application: Bot API endpoint, defaults, database, the Services.
 
     ``rate_limiter`` replaces the one built from the settings (tests inject one with a fake
     clock). Jobs are scheduled by ``Runtime.start``.
@@ -142,8 +141,8 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=UTC))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .updater(None)  # updates come through the durable inbox (bot.botapi.inbox)
-        # aiohttp instead of httpx: several times less CPU per message (bot/botapi/transport.py).
+        .updater(None)  # updates come through the durable inbox (bot.runtime.pipeline)
+        # aiohttp instead of httpx: several times less CPU per message (bot/telegram/transport.py).
         .request(AiohttpRequest(connection_pool_size=SEND_POOL_SIZE))
         .rate_limiter(limiter)
     )
@@ -152,7 +151,10 @@ def build_application(
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     app: BotApplication = builder.build()
     app.bot_data.services = services
-    register_handlers(app)
+    services.broadcast = broadcaster(app.bot, services.media)
+    # Updates are routed by bot.handlers.updates (called by the pipeline), not by PTB's handler
+    # table; PTB's error handler logs what fails in a job.
+    app.add_error_handler(on_error)
     return app, services
 
 
@@ -201,7 +203,6 @@ class Runtime:
             concurrency=settings.concurrent_updates,
             shared=not settings.is_sqlite,
             owner=owner or process_name(),
-            respond=respond_to,
         )
         return cls(app, services, pipeline)
 

@@ -14,12 +14,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import Runtime, SingleProcessLock, build_application, migrate, process_name
-from bot.botapi.webhook import ListenError, OpsServer, WebhookServer
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import ContentError
 from bot.context import utc_now
 from bot.logs import configure_logging
 from bot.loop import run as run_loop
+from bot.runtime.webhook import ListenError, OpsServer, WebhookServer
 from bot.usecases.morning import dispatch_once
 from db.engine import create_engine
 from db.migrate import current_revision
@@ -166,7 +166,7 @@ async def _dispatch(settings: Settings, now: datetime) -> int:
         try:
             await migrate(services.engine)
             async with app:
-                report = await dispatch_once(app.bot, services, now, owner=process_name())
+                report = await dispatch_once(services, now, owner=process_name())
         except Exception:
             await app.bot.shutdown()  # a failed start leaves the transport open
             raise

@@ -14,7 +14,7 @@ Data, all offline and loaded lazily on first use, once per process:
 * Babel's CLDR territory names, so a country can be typed in the bot's languages.
 
 A match carries its place, region and country code, not a sentence: the label a person reads
-(in their language) is written by ``bot.rendering.onboarding.zone_label``.
+(in their language) is written by ``bot.rendering.onboarding_texts.zone_label``.
 """
 
 from __future__ import annotations

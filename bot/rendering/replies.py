@@ -1,5 +1,5 @@
 """What a use case answers with: texts, buttons, pictures and files as plain data, no Telegram
-types. ``bot.botapi.delivery`` turns a Response into Bot API calls."""
+types. ``bot.telegram.delivery`` turns a Response into Bot API calls."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class Button:
     label: str
-    data: str  # encoded with bot.botapi.callbacks
+    data: str  # encoded with bot.rendering.buttons
 
 
 Keyboard = tuple[tuple[Button, ...], ...]
@@ -165,3 +165,17 @@ class Response:
 def rows(*buttons: Button, width: int = 1) -> Keyboard:
     """Lay buttons out ``width`` to a row."""
     return tuple(tuple(buttons[i : i + width]) for i in range(0, len(buttons), width))
+
+
+@dataclass
+class Delivered:
+    """What a delivery produced: the message ids the use case asked to track, how many
+    messages went out, and the id of the last one sent or edited."""
+
+    tracked: list[tuple[str, int]] = field(default_factory=list)
+    messages: int = 0
+    last_message_id: int | None = None
+
+
+class ChatGone(Exception):
+    """The chat cannot receive messages any more (blocked, deactivated, not found)."""

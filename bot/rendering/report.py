@@ -42,8 +42,8 @@ from bot.domain.safety import (
     WORSE_FRACTION,
     WORSE_POINTS,
 )
+from bot.rendering.activity_texts import report_text as function_report_text
 from bot.rendering.charts import HEIGHT_PX, WIDTH_PX
-from bot.rendering.function import report_text as function_report_text
 from bot.rendering.progress_texts import (
     FULL_DATE,
     SHORT_DATE,

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.botapi.callbacks import command_button, flow_button, follow_up_button
 from bot.domain.program import DayPlan, PatientStatus, ProgramDay
 from bot.domain.safety import Tier
 from bot.domain.timing import local_now
+from bot.rendering.buttons import command_button, flow_button, follow_up_button
 from bot.rendering.i18n import Texts
 from bot.rendering.replies import Button, Keyboard, rows
 

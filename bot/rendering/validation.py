@@ -33,9 +33,9 @@ from bot.domain.safety import (
     Verdict,
 )
 from bot.domain.zones import ZoneMatch
-from bot.rendering import checkin, onboarding, status
+from bot.rendering import checkin_card, onboarding_texts, status
 from bot.rendering.i18n import Texts, available_languages, texts_for
-from bot.rendering.program import (
+from bot.rendering.routine_texts import (
     MAX_CAPTION_LENGTH,
     exercise_pictures,
     fits,
@@ -43,7 +43,7 @@ from bot.rendering.program import (
     render_routine,
     routine_replies,
 )
-from bot.rendering.verdicts import render_screening, render_verdicts
+from bot.rendering.verdict_texts import render_screening, render_verdicts
 
 ACTIVE = PatientStatus.ACTIVE
 NONCE = "AbCdEfGh"
@@ -139,22 +139,24 @@ def _validate_conversation(texts: Texts, commands: Sequence[str]) -> None:
                 stop_cause=StopCause.NUMBNESS_TINGLING.value if stopped else None,
                 settled="unsure" if stopped else None,
             )
-            card_text, _ = checkin.card(data, texts)
-            _check(card_text, f"the check-in card at {step.value}", checkin.CARD_MAX_LENGTH)
-    every.append(partial(checkin.signal_descriptions, CHECK_IN_SIGNALS, texts))
+            card_text, _ = checkin_card.card(data, texts)
+            _check(card_text, f"the check-in card at {step.value}", checkin_card.CARD_MAX_LENGTH)
+    every.append(partial(checkin_card.signal_descriptions, CHECK_IN_SIGNALS, texts))
     for kind in ("baseline", "adhoc"):
-        every.append(partial(checkin.card, CheckinData(nonce=NONCE, kind=kind), texts))
+        every.append(partial(checkin_card.card, CheckinData(nonce=NONCE, kind=kind), texts))
     every += [
-        lambda: checkin.signal_list("?", SCREENING_SIGNALS, texts),
-        lambda: checkin.signal_keyboard(NONCE, "s", SCREENING_SIGNALS, SCREENING_SIGNALS, texts),
-        lambda: onboarding.consent(NONCE, texts),
-        lambda: onboarding.duration_question(NONCE, texts),
-        lambda: onboarding.reminder_question(NONCE, time(8), texts),
-        lambda: onboarding.zone_pick(NONCE, [ZoneMatch("Europe/Paris", "Paris")] * 6, texts),
-        lambda: onboarding.zone_confirm(NONCE, "America/Argentina/Buenos_Aires", NOW, texts),
-        lambda: onboarding.zone_set("Europe/Paris", NOW, texts),
-        lambda: onboarding.start_question(NONCE, time(8), texts),
-        lambda: onboarding.language_question(NONCE, texts),
+        lambda: checkin_card.signal_list("?", SCREENING_SIGNALS, texts),
+        lambda: checkin_card.signal_keyboard(
+            NONCE, "s", SCREENING_SIGNALS, SCREENING_SIGNALS, texts
+        ),
+        lambda: onboarding_texts.consent(NONCE, texts),
+        lambda: onboarding_texts.duration_question(NONCE, texts),
+        lambda: onboarding_texts.reminder_question(NONCE, time(8), texts),
+        lambda: onboarding_texts.zone_pick(NONCE, [ZoneMatch("Europe/Paris", "Paris")] * 6, texts),
+        lambda: onboarding_texts.zone_confirm(NONCE, "America/Argentina/Buenos_Aires", NOW, texts),
+        lambda: onboarding_texts.zone_set("Europe/Paris", NOW, texts),
+        lambda: onboarding_texts.start_question(NONCE, time(8), texts),
+        lambda: onboarding_texts.language_question(NONCE, texts),
         lambda: status.help_text(commands, texts),
         lambda: status.privacy_text(24 * 30, "x" * 200, texts),  # the longest it can be
         lambda: status.privacy_text(1, None, texts),

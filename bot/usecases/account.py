@@ -11,7 +11,7 @@ from bot.domain.program import PatientStatus, plan_day, program_day, resume, sta
 from bot.domain.program import pause as pause_program
 from bot.domain.safety import Tier
 from bot.domain.timing import local_date, resume_send_at
-from bot.rendering import onboarding as onboarding_texts
+from bot.rendering import onboarding_texts
 from bot.rendering import status as status_texts
 from bot.rendering.i18n import available_languages, texts_for
 from bot.rendering.replies import Reply
@@ -82,7 +82,7 @@ async def status_command(turn: Turn, _args: str | None) -> None:
     baseline = _last(reports, baseline=True)
     latest = _last(reports, baseline=False)
     events = await repo.events_of(turn.db, patient.id)
-    tier = holds.hold_tier(turn)
+    tier = holds.current_tier(turn)
     view = status_texts.StatusView(
         status=patient.status,
         plan=plan,
@@ -315,7 +315,7 @@ async def howto(turn: Turn, args: str | None) -> None:
 async def ack_help(turn: Turn) -> None:
     """ "I am getting help now" under emergency or urgent advice: acknowledged, nothing else
     changes (the hold stays until the release step)."""
-    tier = holds.hold_tier(turn)
+    tier = holds.current_tier(turn)
     turn.response.answer = turn.t("hold.getting_help_answer")
     if tier is not None and tier >= Tier.URGENT:
         turn.response.add(turn.t("hold.getting_help_reply"))

@@ -3,7 +3,7 @@
 One message, edited in place as each answer comes in, tapped or typed ("6", "6/10"). A card
 never gets stuck: a press on an answer already recorded shows the current question again, and a
 card that cannot be edited (deleted, too old) is sent again as a new message. What the answers
-mean is decided in ``bot.usecases.safety``.
+mean is decided in ``bot.usecases.verdicts``.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from bot.domain.safety import (
     choose_signal,
     needs_confirmation,
 )
-from bot.rendering import checkin as card_texts
+from bot.rendering import checkin_card as card_texts
 from bot.rendering.replies import Reply
-from bot.rendering.verdicts import words_confirm, words_keyboard
-from bot.usecases import safety
+from bot.rendering.verdict_texts import words_confirm, words_keyboard
+from bot.usecases import verdicts
 from bot.usecases.turn import Turn
 from db import repo
 from db.models import ReportKind
@@ -275,9 +275,9 @@ async def _finish(turn: Turn, data: CheckinData, *, edit: int | None) -> None:
     turn.response.replies.append(Reply(done, (), edit=edit))
     turn.close()
     if data.signs_only:
-        await safety.conclude_signs(turn, data)
+        await verdicts.conclude_signs(turn, data)
         return
-    await safety.conclude(turn, data)
+    await verdicts.conclude(turn, data)
 
 
 async def _finish_baseline(turn: Turn, data: CheckinData, *, edit: int | None) -> None:
@@ -286,6 +286,6 @@ async def _finish_baseline(turn: Turn, data: CheckinData, *, edit: int | None) -
     turn.response.replies.append(Reply(done, (), edit=edit))
     turn.close()
     repo.add_report(
-        turn.db, turn.patient, ReportKind.BASELINE, turn.now, ratings=safety.ratings_of(data)
+        turn.db, turn.patient, ReportKind.BASELINE, turn.now, ratings=verdicts.ratings_of(data)
     )
     turn.then(Next(data.then))

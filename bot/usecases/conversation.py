@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.botapi.callbacks import Action, command_button, decode
 from bot.context import Services
 from bot.domain.flows import CheckinData, Flow, Next
 from bot.domain.program import PatientStatus
@@ -27,22 +26,23 @@ from bot.domain.signwords import may_be_question, signs_named
 from bot.domain.silence import KEY as SILENCE_KEY
 from bot.domain.silence import Silence, without_silence
 from bot.rendering import status as status_texts
+from bot.rendering.buttons import Action, command_button, decode
 from bot.rendering.i18n import Texts, pick_language, texts_for
 from bot.rendering.replies import Button, Reply, Response, rows
-from bot.rendering.verdicts import free_text, words_before_start
+from bot.rendering.verdict_texts import free_text, words_before_start
 from bot.usecases import (
     account,
+    activities,
     checkin,
     followup,
-    function,
     guided,
     holds,
     onboarding,
-    progress,
+    progress_reports,
     routine,
     schedule,
     screening,
-    silence,
+    silence_answers,
 )
 from bot.usecases.turn import NOTICE_ZONE, Erased, Event, Turn, UnreadableState
 from db import inbox, repo
@@ -99,7 +99,7 @@ FLOWS: Mapping[Flow, FlowSpec] = {
     Flow.LANGUAGE: FlowSpec({"lang": account.on_language}),
     Flow.WEEKLY: FlowSpec({"weekly": account.on_weekly_day}),
     Flow.FUNCTION: FlowSpec(
-        {"name": function.on_name, "rate": function.on_rate}, text=function.on_text
+        {"name": activities.on_name, "rate": activities.on_rate}, text=activities.on_text
     ),
     Flow.GUIDED: FlowSpec(
         {"next": guided.on_next, "stop": guided.on_stop, "leave": guided.on_leave},
@@ -165,9 +165,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("today", "aujourdhui", account.today),
     Command("checkin", "questionnaire", account.checkin_command),
     Command("status", "etat", account.status_command),
-    Command("progress", "progres", progress.progress_command),
-    Command("report", "rapport", progress.report_command),
-    Command("export", "exporter", progress.export_command),
+    Command("progress", "progres", progress_reports.progress_command),
+    Command("report", "rapport", progress_reports.report_command),
+    Command("export", "exporter", progress_reports.export_command),
     Command("howto", "exercice", account.howto),
     Command("pause", "pause", account.pause),
     Command("resume", "reprendre", account.resume_command),
@@ -175,7 +175,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("time", "heure", account.time_command),
     Command("timezone", "fuseau", account.timezone_command),
     Command("side", "jambe", onboarding.side_command),  # the leg with the symptoms
-    Command("activities", "activites", function.activities_command),  # function (PSFS)
+    Command("activities", "activites", activities.activities_command),  # function (PSFS)
     Command("reminders", "rappels", account.reminders),
     Command("weekly", "hebdo", account.weekly),
     Command("language", "langue", account.language),
@@ -437,9 +437,9 @@ async def on_button(
         elif payload.action is Action.ACK:
             await account.ack_help(turn)
         elif payload.action is Action.FUNCTION:
-            await function.on_weekly(turn, payload.number, payload.value, message_id)
+            await activities.on_weekly(turn, payload.number, payload.value, message_id)
         elif payload.action is Action.SILENCE:
-            await silence.on_button(turn, payload.ref, message_id)
+            await silence_answers.on_button(turn, payload.ref, message_id)
         elif payload.action is Action.COMMAND:
             command = COMMANDS_BY_NAME.get(payload.ref)
             if command is None or command.run is None or command.creates:

@@ -10,8 +10,8 @@ from bot.domain.safety import StopCause, StoppedEarly, assess
 from bot.domain.timing import local_date
 from bot.rendering import status as status_texts
 from bot.rendering.replies import Reply
-from bot.rendering.verdicts import hold_keyboard, render_verdict
-from bot.usecases import holds, routine, safety
+from bot.rendering.verdict_texts import hold_keyboard, render_verdict
+from bot.usecases import holds, routine, verdicts
 from bot.usecases.turn import Turn
 from db import repo
 from db.models import ReportKind, SymptomReport
@@ -95,7 +95,7 @@ async def answer(turn: Turn, report: SymptomReport, *, still_there: bool) -> Non
         turn.response.add(turn.t("follow_up.gone_reply"))
         await routine.send_today(turn)
         return
-    history = await safety.history_of(turn)
+    history = await verdicts.history_of(turn)
     stop = StoppedEarly(
         at=turn.now,
         exercise=report.stopped_exercise,
@@ -106,6 +106,6 @@ async def answer(turn: Turn, report: SymptomReport, *, still_there: bool) -> Non
         return
     verdict = assess(history, stop, turn.now)
     holds.store_verdict(turn, verdict, report_id=follow_up.id)
-    safety.apply_verdicts(turn, [verdict], RoutineOutcome.NO_ANSWER)
+    verdicts.apply_verdicts(turn, [verdict], RoutineOutcome.NO_ANSWER)
     text = render_verdict(verdict, turn.texts, zone=turn.patient.time_zone)
     turn.response.add(text, hold_keyboard(turn.texts, verdict.tier))

@@ -17,9 +17,9 @@ from dataclasses import replace
 
 from bot.domain.flows import GUIDE, CheckinData, CheckinStep, GuidedData, new_nonce
 from bot.domain.program import PatientStatus, RoutineOutcome
-from bot.rendering.program import guided_offer, guided_step
 from bot.rendering.replies import Reply
-from bot.rendering.verdicts import free_text
+from bot.rendering.routine_texts import guided_offer, guided_step
+from bot.rendering.verdict_texts import free_text
 from bot.usecases import routine
 from bot.usecases.turn import Turn
 from db import repo

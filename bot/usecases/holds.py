@@ -21,16 +21,17 @@ from bot.domain.safety import (
     screen,
 )
 from bot.domain.timing import local_date
-from bot.rendering import checkin as card_texts
+from bot.rendering import checkin_card as card_texts
 from bot.rendering import status as status_texts
 from bot.rendering.replies import Reply
-from bot.rendering.verdicts import hold_keyboard, render_screening, render_verdict
+from bot.rendering.verdict_texts import hold_keyboard, render_screening, render_verdict
 from bot.usecases.turn import Turn
 from db import repo
 from db.models import ReportKind
 
 
-def hold_tier(turn: Turn) -> Tier | None:
+def current_tier(turn: Turn) -> Tier | None:
+    """The tier of the hold the person is on now (bot.domain.safety.hold_tier: a verdict's)."""
     if turn.patient.status is not PatientStatus.SAFETY_HOLD:
         return None
     try:
@@ -40,7 +41,7 @@ def hold_tier(turn: Turn) -> Tier | None:
 
 
 def release_from(turn: Turn) -> datetime | None:
-    tier = hold_tier(turn)
+    tier = current_tier(turn)
     since = turn.patient.hold_since
     if tier is None or since is None:
         return None
@@ -84,7 +85,7 @@ def enter_hold(turn: Turn, tier: Tier) -> None:
 async def advice(turn: Turn) -> str:
     """The advice that put the person on hold, rendered again from its stored verdict (the same
     words as when it was given)."""
-    tier = hold_tier(turn)
+    tier = current_tier(turn)
     if tier is None:
         return turn.t("hold.generic")
     found = await repo.open_hold_event(turn.db, turn.patient.id, tier.label)
@@ -109,7 +110,7 @@ async def advice(turn: Turn) -> str:
 
 async def show(turn: Turn) -> None:
     """The hold's advice again, unchanged; and, once a release may be asked for, how to."""
-    tier = hold_tier(turn) or Tier.EMERGENCY
+    tier = current_tier(turn) or Tier.EMERGENCY
     turn.response.add(await advice(turn), hold_keyboard(turn.texts, tier))
     start = release_from(turn)
     if start is None or start <= turn.now:
@@ -119,7 +120,7 @@ async def show(turn: Turn) -> None:
 async def on_resume(turn: Turn) -> None:
     """/resume (or "I have been seen") while on hold: refused kindly before the wait is over,
     else the release step begins."""
-    tier = hold_tier(turn) or Tier.EMERGENCY
+    tier = current_tier(turn) or Tier.EMERGENCY
     start = release_from(turn)
     if start is not None and start > turn.now:
         turn.response.add(await advice(turn), hold_keyboard(turn.texts, tier))

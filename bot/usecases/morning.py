@@ -28,9 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.error import TelegramError
 
-from bot.botapi.delivery import ChatGone, deliver, is_gone
-from bot.botapi.ratelimit import Priority
-from bot.context import Services, TelegramBot
+from bot.context import Services
 from bot.domain.morning import (
     Kind,
     NextTimes,
@@ -47,12 +45,12 @@ from bot.domain.silence import Silence, with_silence
 from bot.domain.timing import local_date
 from bot.rendering.i18n import Texts, texts_for
 from bot.rendering.offload import chart_png
-from bot.rendering.program import answer_buttons, routine_replies
 from bot.rendering.progress_texts import has_enough_for_chart, render_weekly
-from bot.rendering.replies import Reply, Response, Upload
-from bot.rendering.silence import silence_question
+from bot.rendering.replies import ChatGone, Reply, Response, Upload
+from bot.rendering.routine_texts import answer_buttons, routine_replies
+from bot.rendering.silence_texts import silence_question
 from bot.rendering.status import follow_up_question
-from bot.usecases import function, progress
+from bot.usecases import activities, progress_reports
 from bot.usecases.turn import report_unreadable_state, zone_of
 from db import dispatch as q
 from db import repo
@@ -154,7 +152,6 @@ class _Plan:
 
 
 async def dispatch_once(
-    bot: TelegramBot,
     services: Services,
     now: datetime | None = None,
     *,
@@ -178,7 +175,7 @@ async def dispatch_once(
     report = DispatchReport()
     batch_size = services.settings.dispatch_batch_size
     while not stopping.is_set():
-        batch = await _Batch(bot, services, now, clock, owner, stopping).run(batch_size)
+        batch = await _Batch(services, now, clock, owner, stopping).run(batch_size)
         report.merge(batch)
         # A batch releases or re-leases every row it claimed, so this always ends.
         if batch.claimed < batch_size:
@@ -221,14 +218,12 @@ def _count(services: Services, report: DispatchReport) -> None:
 class _Batch:
     def __init__(
         self,
-        bot: TelegramBot,
         services: Services,
         now: datetime,
         clock: Callable[[], datetime],
         owner: str,
         stopping: asyncio.Event,
     ) -> None:
-        self.bot = bot
         self.services = services
         self.now = now
         self.clock = clock
@@ -293,7 +288,7 @@ class _Batch:
             while queue and not self.stopping.is_set():
                 plan = queue.pop()
                 sending[plan.person.id] = plan
-                await _send(self.bot, self.services, plan, self.now)
+                await _send(self.services, plan, self.now)
                 del sending[plan.person.id]
                 _finish(plan, self.now, self.services)
                 self._to_record.append(plan)
@@ -472,33 +467,22 @@ def _replies(plan: _Plan) -> list[Reply]:
     return replies
 
 
-async def _send(bot: TelegramBot, services: Services, plan: _Plan, now: datetime) -> None:
+async def _send(services: Services, plan: _Plan, now: datetime) -> None:
+    broadcast = services.broadcast
+    assert broadcast is not None, "the composition root sets services.broadcast"
     replies = _replies(plan) if plan.sends else []
     try:
         if plan.sends_weekly:
             # The week's look back first: the day's buttons stay on the last message.
-            await _send_weekly(bot, services, plan, now)
+            await _send_weekly(services, plan, now)
         for reply in replies:
-            if reply.pictures:
-                delivered = await deliver(
-                    bot,
-                    plan.person.chat_id,
-                    Response([reply]),
-                    media_cache=services.media,
-                    priority=Priority.BROADCAST,
-                )
-                plan.messages += delivered.messages
-                if delivered.tracked:
-                    plan.message_id = delivered.tracked[-1][1]
-            else:
-                plan.message_id = await send_lean(bot, plan.person.chat_id, reply)
-                plan.messages += 1
+            delivered = await broadcast(plan.person.chat_id, Response([reply]))
+            plan.messages += delivered.messages
+            if delivered.last_message_id is not None:
+                plan.message_id = delivered.last_message_id
     except ChatGone:
         plan.gone = True
     except TelegramError as exc:
-        if is_gone(exc):
-            plan.gone = True
-            return
         # The rate limiter already resent through 429s and network errors; what is left will
         # not pass in this pass. Log the kind only: the message may quote the person's text.
         log.warning(
@@ -508,15 +492,17 @@ async def _send(bot: TelegramBot, services: Services, plan: _Plan, now: datetime
         plan.skip = Skip.FAILED
 
 
-async def _send_weekly(bot: TelegramBot, services: Services, plan: _Plan, now: datetime) -> None:
+async def _send_weekly(services: Services, plan: _Plan, now: datetime) -> None:
     """The weekly look back: the week's trend in words, with the chart when there is one."""
+    broadcast = services.broadcast
+    assert broadcast is not None
     async with services.sessions() as db:
         patient = await db.get(Patient, plan.person.id)
         if patient is None:
             return
-        data = await progress.load(db, patient, now, services.settings.default_time_zone)
+        data = await progress_reports.load(db, patient, now, services.settings.default_time_zone)
         # Everyday activities (PSFS): this week's rating, one tap each, right after.
-        activities = await function.weekly_card(db, patient.id, plan.texts, now)
+        rating = await activities.weekly_card(db, patient.id, plan.texts, now)
     content = plan.texts.content
     text = render_weekly(data, content, data.today)
     reply = Reply(text)
@@ -525,40 +511,10 @@ async def _send_weekly(bot: TelegramBot, services: Services, plan: _Plan, now: d
         png = await offload(chart_png, data) if offload is not None else chart_png(data)
         name = f"week-{data.today.isoformat()}.png"
         reply = Reply(text, upload=Upload(name, png, photo=True))
-    replies = [reply] if activities is None else [reply, activities]
-    delivered = await deliver(
-        bot, plan.person.chat_id, Response(replies), priority=Priority.BROADCAST
-    )
+    replies = [reply] if rating is None else [reply, rating]
+    delivered = await broadcast(plan.person.chat_id, Response(replies))
     plan.messages += delivered.messages
     plan.weekly_sent = True
-
-
-async def send_lean(bot: TelegramBot, chat_id: int, reply: Reply) -> int:
-    """Send a text message without building a telegram.Message from the answer.
-
-    Parsing Telegram's echo of a 3 KB routine (every entity included) costs more CPU than
-    sending it. The request still goes through the rate limiter (at the broadcast priority) and
-    PTB's error mapping. "SendMessage" keeps do_api_request from suggesting Bot.send_message.
-    """
-    result = await bot.do_api_request(
-        "SendMessage",
-        api_kwargs={
-            "chat_id": chat_id,
-            "text": reply.text,
-            "parse_mode": "HTML",
-            # Plain JSON rather than InlineKeyboardMarkup objects: nothing to build or serialise.
-            "reply_markup": {
-                "inline_keyboard": [
-                    [{"text": b.label, "callback_data": b.data} for b in row]
-                    for row in reply.buttons
-                ]
-            }
-            if reply.buttons
-            else None,
-        },
-        rate_limit_args=Priority.BROADCAST,
-    )
-    return int(result["message_id"])
 
 
 def _finish(plan: _Plan, now: datetime, services: Services) -> None:

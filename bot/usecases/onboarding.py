@@ -30,11 +30,11 @@ from bot.domain.safety import (
     symptoms_since,
 )
 from bot.domain.timing import first_send_at
-from bot.rendering import checkin as card_texts
-from bot.rendering import onboarding as texts
-from bot.rendering.program import render_guidance
+from bot.rendering import checkin_card as card_texts
+from bot.rendering import onboarding_texts as texts
 from bot.rendering.replies import Reply
-from bot.usecases import checkin, function, routine, schedule, screening
+from bot.rendering.routine_texts import render_guidance
+from bot.usecases import activities, checkin, routine, schedule, screening
 from bot.usecases.turn import Turn
 from db import repo
 from db.models import ReportKind
@@ -282,7 +282,7 @@ STEPS: tuple[Step, ...] = (
     Step(Flow.SCREENING, _screened, screening.ask),
     Step(Flow.SIDE, _side_known, ask_side),
     Step(Flow.CHECKIN, _has_baseline, ask_baseline),
-    Step(Flow.FUNCTION, _function_asked, function.ask),  # everyday activities (PSFS), skippable
+    Step(Flow.FUNCTION, _function_asked, activities.ask),  # everyday activities (PSFS), skippable
     Step(Flow.REMINDER, _has_reminder, lambda turn: schedule.ask_reminder(turn, Next.ONBOARDING)),
     Step(Flow.ZONE, _has_zone, lambda turn: schedule.ask_zone(turn, Next.ONBOARDING)),
     Step(Flow.START, _never, ask_start),

@@ -3,7 +3,6 @@ stop) and "Show me how"."""
 
 from __future__ import annotations
 
-from bot.botapi.callbacks import howto_button
 from bot.domain.flows import GuidedData, Next
 from bot.domain.morning import next_morning
 from bot.domain.program import (
@@ -16,8 +15,9 @@ from bot.domain.program import (
     rest_day,
 )
 from bot.domain.timing import local_date
-from bot.rendering.program import howto_buttons_reply, howto_reply, routine_replies
+from bot.rendering.buttons import howto_button
 from bot.rendering.replies import Button, Reply, rows
+from bot.rendering.routine_texts import howto_buttons_reply, howto_reply, routine_replies
 from bot.usecases import checkin
 from bot.usecases.turn import Turn
 from db import repo

@@ -10,7 +10,7 @@ from bot.domain.flows import Next, ReminderData, ZoneData, ZoneStep
 from bot.domain.parsing import find_clock_in_text, parse_clock
 from bot.domain.program import PatientStatus
 from bot.domain.zones import ZoneMatch, find_zones, zone_at, zones_for_local_time
-from bot.rendering import onboarding as texts_onboarding
+from bot.rendering import onboarding_texts as texts_onboarding
 from bot.rendering import status as status_texts
 from bot.rendering.replies import Reply
 from bot.usecases.turn import Turn

@@ -13,9 +13,14 @@ from bot.domain.safety import (
     needs_confirmation,
     screen,
 )
-from bot.rendering import checkin as card_texts
+from bot.rendering import checkin_card as card_texts
 from bot.rendering.replies import Keyboard, Reply
-from bot.rendering.verdicts import hold_keyboard, render_screening, words_confirm, words_keyboard
+from bot.rendering.verdict_texts import (
+    hold_keyboard,
+    render_screening,
+    words_confirm,
+    words_keyboard,
+)
 from bot.usecases import holds
 from bot.usecases.turn import Turn
 from db import repo

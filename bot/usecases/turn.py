@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.botapi.callbacks import flow_button
 from bot.config import Settings
 from bot.domain.flows import FLOW_DATA, Flow, FlowData, Next
 from bot.domain.morning import next_morning, parse_zone, stored_state
 from bot.domain.program import PatientStatus, ProgramState
 from bot.domain.timing import local_date, weekly_send_at, weekly_weekday
+from bot.rendering.buttons import flow_button
 from bot.rendering.i18n import Texts
 from bot.rendering.replies import Button, Response
 from db import inbox, repo

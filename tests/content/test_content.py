@@ -20,7 +20,7 @@ from bot.content import (
 )
 from bot.domain.program import EXERCISE_ORDER, plan_day, start_program
 from bot.rendering.i18n import Texts
-from bot.rendering.program import render_routine
+from bot.rendering.routine_texts import render_routine
 from bot.rendering.validation import validate_content
 
 

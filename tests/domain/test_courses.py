@@ -30,8 +30,8 @@ from bot.domain.safety import (
     assess,
 )
 from bot.rendering.i18n import texts_for
-from bot.rendering.program import render_routine
-from bot.rendering.verdicts import render_verdict
+from bot.rendering.routine_texts import render_routine
+from bot.rendering.verdict_texts import render_verdict
 
 ZONE = ZoneInfo("Europe/London")
 FIRST_DAY = date(2025, 3, 24)  # British Summer Time starts on day 7 (30 March)

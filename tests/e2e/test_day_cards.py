@@ -179,7 +179,7 @@ async def test_had_to_stop_on_day_one_then_a_rest_day_that_counts(database_url: 
         # The next morning: one short message, no buttons, nothing to mark.
         bot.clock.set(MORNING_2)
         count = len(bot.server.messages(USER))
-        report = await dispatch_once(bot.app.bot, bot.services, MORNING_2)
+        report = await dispatch_once(bot.services, MORNING_2)
         assert report.routines == 1
         (rest,) = since(bot, count)
         assert rest.text.startswith("Day 2: a rest day.")
@@ -198,7 +198,7 @@ async def test_had_to_stop_on_day_one_then_a_rest_day_that_counts(database_url: 
         # The morning after, the program goes on by itself: day 3 adds exercise 2.
         bot.clock.set(MORNING_3)
         count = len(bot.server.messages(USER))
-        report = await dispatch_once(bot.app.bot, bot.services, MORNING_3)
+        report = await dispatch_once(bot.services, MORNING_3)
         assert report.routines == 1
         messages = since(bot, count)
         assert_new_exercise_day(messages, EN, 3, 2)

@@ -23,7 +23,7 @@ async def test_a_pass_at_another_time_leases_on_that_time(database_url: str) -> 
     async with dispatch_env(database_url, FakeClock(real)) as env:
         pid = await env.add_person(1, next_send_at=then)
         hold = env.server.hold("sendMessage")
-        passing = asyncio.create_task(dispatch_once(env.app.bot, env.services, then))
+        passing = asyncio.create_task(dispatch_once(env.services, then))
         await hold.wait_held()
         person = await env.patient(pid)
         assert person.claimed_until == then + LEASE  # not noon + LEASE
@@ -39,7 +39,7 @@ async def test_a_pass_at_another_time_leases_on_that_time(database_url: str) -> 
 
         # Eleven minutes later on the same clock the lease has run out: the person is claimed
         # again (and found already served today), instead of staying leased until past noon.
-        later = await dispatch_once(env.app.bot, env.services, then + timedelta(minutes=11))
+        later = await dispatch_once(env.services, then + timedelta(minutes=11))
         assert later.claimed == 1
         assert later.skipped == {Skip.ALREADY_SENT.value: 1}
         assert len(env.routines(1)) == 1

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.app import Runtime
 from bot.domain.program import PatientStatus, RoutineOutcome, start_program
 from bot.domain.timing import resume_send_at
-from bot.handlers.jobs import JOB_NAME, schedule_jobs
+from bot.runtime.jobs import JOB_NAME, schedule_jobs
 from bot.usecases import conversation
 from bot.usecases.morning import LEASE, Skip, dispatch_once
 from bot.usecases.turn import Event
@@ -429,8 +429,8 @@ async def test_two_dispatchers_race_each_person_gets_one(database_url: str) -> N
                 person.program_state = start_program().to_json()
                 person.next_send_at = now
         reports = await asyncio.gather(
-            dispatch_once(first.app.bot, first.services, now),
-            dispatch_once(second.app.bot, second.services, now),
+            dispatch_once(first.services, now),
+            dispatch_once(second.services, now),
         )
         assert sum(r.routines for r in reports) == people
         assert all(r.routines > 0 for r in reports), [r.routines for r in reports]

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot.botapi.callbacks import decode
 from bot.logs import PrivateFormatter
+from bot.rendering.buttons import decode
 from bot.usecases import conversation, routine
 from bot.usecases.turn import Event
 from db.models import DailySession
@@ -50,7 +50,7 @@ async def test_unexpected_error_is_told_kindly_and_changes_nothing(
         async def broken(*_args: object, **_kwargs: object) -> None:
             raise RuntimeError("boom")
 
-        monkeypatch.setattr(routine, "_record", broken)
+        monkeypatch.setattr(routine, "record", broken)
         query = bot.server.press(USER, message, "Done")
         await bot.until_processed()
         assert query in bot.server.callback_answers  # answered exactly once, even so

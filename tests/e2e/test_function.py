@@ -75,7 +75,7 @@ async def test_named_rated_then_rated_again_after_the_weekly_look_back(database_
             at = local(date(2026, 3, 2) + timedelta(days=offset), time(8, 0), PARIS)
             bot.clock.set(at.astimezone(UTC))
             before = len(bot.server.messages(USER))
-            await dispatch_once(bot.app.bot, bot.services, at)
+            await dispatch_once(bot.services, at)
             sent = bot.server.messages(USER)[before:]
             if offset < 6:
                 assert not any("Your week" in m.text for m in sent)

@@ -527,7 +527,7 @@ async def world(
     else:
         url = await _create_postgres_database()
     failures = _Failures()
-    watched = [logging.getLogger(name) for name in ("bot.botapi.inbox", "bot.handlers.errors")]
+    watched = [logging.getLogger(name) for name in ("bot.runtime.pipeline", "bot.runtime.jobs")]
     try:
         with pytest.MonkeyPatch.context() as patch:
             # The harness runs no jobs: wait the way production's inbox sweep would.

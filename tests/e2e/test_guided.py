@@ -13,7 +13,7 @@ import pytest
 
 from bot.domain.flows import Flow
 from bot.rendering.i18n import Texts, texts_for
-from bot.rendering.verdicts import free_text
+from bot.rendering.verdict_texts import free_text
 from db import repo
 from tests.e2e.test_day_cards import MORNING_2, check_in, onboard, since, tap
 from tests.e2e.test_onboarding import USER
@@ -45,10 +45,10 @@ def step_buttons(texts: Texts, *, last: bool) -> list[str]:
 def assert_step(
     messages: list[SentMessage], texts: Texts, exercise: int, index: int, total: int, *, new: bool
 ) -> SentMessage:
-    """The exercise's pictures, then one message: where it stands, the three lines, buttons."""
-    *pictures, step = messages
-    assert pictures and all(p.kind == "photo" for p in pictures)
-    assert texts.exercise(exercise).name in pictures[0].text
+    """The exercise's animation, then one message: where it stands, the three lines, buttons."""
+    *shown, step = messages
+    assert [m.kind for m in shown] == ["animation"]
+    assert texts.exercise(exercise).name in shown[0].text
     assert step.kind == "text"
     lines = step.html.split("\n")
     assert lines[0] == texts.t("guided.progress", index=index, total=total)

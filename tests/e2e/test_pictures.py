@@ -5,6 +5,7 @@ uploaded again when Telegram refuses a stored file_id."""
 from __future__ import annotations
 
 from bot.rendering.poses import picture_version
+from bot.runtime.picture_ids import MediaCache
 from db import media as media_queries
 from tests.e2e.test_course import check_in, next_day
 from tests.e2e.test_onboarding import USER, onboard
@@ -26,7 +27,7 @@ def picture_names(bot: BotHarness, shown: list[SentMessage]) -> list[str | None]
 def count_drawings(bot: BotHarness) -> list[str]:
     """The keys of the still pictures the bot draws (in its render workers) from now on."""
     media = bot.services.media
-    assert media is not None
+    assert isinstance(media, MediaCache)
     drawn: list[str] = []
     draw = media.render
 

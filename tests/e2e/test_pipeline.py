@@ -23,11 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_application
-from bot.botapi.ratelimit import RETRY_AFTER_MARGIN, Priority, RateLimiter
 from bot.context import BotContext
 from bot.domain.program import PatientStatus, start_program
 from bot.domain.timing import first_send_at
-from bot.handlers.jobs import prune_job
+from bot.runtime.jobs import prune_job
+from bot.telegram.ratelimit import RETRY_AFTER_MARGIN, Priority, RateLimiter
 from db import inbox, repo
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade

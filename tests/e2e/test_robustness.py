@@ -23,13 +23,13 @@ import pytest
 from sqlalchemy import update
 
 from bot.app import Runtime, build_application
-from bot.botapi.callbacks import decode
-from bot.botapi.inbox import SWEEP_EVERY
 from bot.config import ConfigError, load_settings
 from bot.context import BotApplication, Services
 from bot.domain.program import ProgramState
 from bot.logs import _ECHOING, configure_logging
+from bot.rendering.buttons import decode
 from bot.rendering.i18n import texts_for
+from bot.runtime.pipeline import SWEEP_EVERY
 from bot.usecases import morning
 from bot.usecases import turn as turn_module
 from bot.usecases.conversation import MENU
@@ -74,10 +74,10 @@ BOT_NAME = "sciatica_test_bot"  # the fake server's bot
 
 async def until_processed_with_sweep(self: BotHarness) -> None:
     """``BotHarness.until_processed``, plus the inbox sweep that production runs every
-    SWEEP_EVERY seconds on PostgreSQL (``bot.handlers.jobs.sweep_job``; the harness runs no
+    SWEEP_EVERY seconds on PostgreSQL (``bot.runtime.jobs.sweep_job``; the harness runs no
     jobs). The sweep picks up an update that ``Pipeline._enqueue`` / ``_merge_stored`` left
     without a task when it arrived just as the person's previous update finished: a race in
-    bot/botapi/inbox.py, reported with these tests. Without the sweep (SQLite) it waits."""
+    bot/runtime/pipeline.py, reported with these tests. Without the sweep (SQLite) it waits."""
     wanted = range(FIRST_UPDATE_ID, self.server.last_update_id + 1)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT
@@ -114,7 +114,7 @@ def assert_no_failure(bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None
     failures = [
         r.getMessage()
         for r in caplog.records
-        if r.levelno >= logging.WARNING and r.name in ("bot.botapi.inbox", "bot.handlers.errors")
+        if r.levelno >= logging.WARNING and r.name in ("bot.runtime.pipeline", "bot.runtime.jobs")
     ]
     assert failures == []
     assert [r for r in bot.server.calls("sendMessage") if r.params.get("text") == SORRY] == []
@@ -390,7 +390,7 @@ async def test_block_then_unblock_without_start(
         # Tomorrow morning comes while blocked: nothing is sent, the time moves on.
         morning_at = datetime(2026, 3, 3, 7, 0, tzinfo=UTC)  # 08:00 in Paris
         bot.clock.set(morning_at)
-        report = await dispatch_once(bot.app.bot, bot.services, morning_at)
+        report = await dispatch_once(bot.services, morning_at)
         assert (report.routines, dict(report.skipped)) == (0, {Skip.BLOCKED.value: 1})
         bot.clock.advance(hours=2)
         sent = len(bot.server.messages(USER))
@@ -406,7 +406,7 @@ async def test_block_then_unblock_without_start(
         assert row is not None
         assert row.blocked_at is None
         assert row.next_send_at == datetime(2026, 3, 4, 7, 0, tzinfo=UTC)
-        report = await dispatch_once(bot.app.bot, bot.services, row.next_send_at)
+        report = await dispatch_once(bot.services, row.next_send_at)
         assert report.routines == 1
         assert "Day 1" in "\n".join(m.text for m in bot.server.messages(USER)[sent + 1 :])
         assert_no_failure(bot, caplog)
@@ -467,7 +467,7 @@ async def test_a_time_zone_that_no_longer_exists(
         await store(bot, USER, time_zone="Mars/Olympus_Mons", status="active", paused_until=None)
         tomorrow = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
         await store(bot, USER, next_send_at=tomorrow)
-        report = await dispatch_once(bot.app.bot, bot.services, tomorrow)
+        report = await dispatch_once(bot.services, tomorrow)
         assert report.routines == 1
         assert any("unknown time zone" in r.getMessage() for r in caplog.records[-20:])
         # The button in the request sets the zone again.
@@ -502,7 +502,7 @@ async def test_a_corrupt_program_state(
             assert "reminders" in (await bot.say(user, "/reminders")).text.lower()
         # The dispatcher skips them, and everyone else gets their routine.
         morning_at = datetime(2026, 3, 3, 7, 0, tzinfo=UTC)
-        report = await dispatch_once(bot.app.bot, bot.services, morning_at)
+        report = await dispatch_once(bot.services, morning_at)
         assert report.routines == 1
         assert dict(report.skipped) == {Skip.INVALID.value: 2}
         for user in (USER, OTHER):
@@ -654,7 +654,7 @@ class Process:
     services: Services
 
     async def dispatch(self, at: datetime) -> morning.DispatchReport:
-        return await dispatch_once(self.app.bot, self.services, at, owner="restarted")
+        return await dispatch_once(self.services, at, owner="restarted")
 
 
 def _process(database_url: str, server: BotApiServer, now: datetime) -> Process:
@@ -700,9 +700,7 @@ async def test_a_dispatcher_killed_mid_pass(
             await setup.add_person(chat, zone="UTC", program_state=state)
         holds = [before.hold("sendMessage", chat_id=chat) for chat in in_flight]
         async with first.app:
-            task = asyncio.create_task(
-                dispatch_once(first.app.bot, first.services, now, owner="first")
-            )
+            task = asyncio.create_task(dispatch_once(first.services, now, owner="first"))
             try:
                 for hold in holds:
                     await hold.wait_held(1, timeout=20)

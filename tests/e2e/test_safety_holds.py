@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.botapi.ratelimit import RateLimiter
 from bot.domain.program import PatientStatus
+from bot.telegram.ratelimit import RateLimiter
 from db.models import Patient, ReportKind, SafetyEvent, SymptomReport
 from tests.e2e.test_course import NAMES, check_in, exercises_in, next_day, routine_text
 from tests.e2e.test_onboarding import USER, onboard, patient

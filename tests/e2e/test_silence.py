@@ -28,7 +28,7 @@ async def morning(bot: BotHarness, day: date) -> tuple[DispatchReport, list[Sent
     at = local(day, time(8, 0), PARIS).astimezone(UTC)
     bot.clock.set(at)
     before = len(bot.server.messages(USER))
-    report = await dispatch_once(bot.app.bot, bot.services, at)
+    report = await dispatch_once(bot.services, at)
     return report, bot.server.messages(USER)[before:]
 
 

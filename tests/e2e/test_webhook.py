@@ -27,10 +27,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Runtime, build_application, migrate
-from bot.botapi import webhook
-from bot.botapi.webhook import SECRET_HEADER, OpsServer, WebhookServer
 from bot.config import Settings
 from bot.domain.program import PatientStatus, start_program
+from bot.runtime import webhook
+from bot.runtime.webhook import SECRET_HEADER, OpsServer, WebhookServer
 from db.engine import create_engine, create_session_factory
 from db.migrate import current_revision
 from db.models import DailySession, InboxState, InboxUpdate, Patient, ReportKind, SymptomReport

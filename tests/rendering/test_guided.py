@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.botapi.callbacks import decode
 from bot.domain.flows import GUIDE, GuidedData
 from bot.domain.program import EXERCISE_ORDER
+from bot.rendering.buttons import decode
 from bot.rendering.i18n import texts_for
-from bot.rendering.program import (
+from bot.rendering.routine_texts import (
     MAX_CAPTION_LENGTH,
     exercise_demo,
     fits,

@@ -10,12 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import build_application
-from bot.botapi.ratelimit import RateLimiter
 from bot.context import BotApplication, Services
 from bot.domain.program import PatientStatus, start_program
 from bot.domain.silence import without_silence
 from bot.domain.timing import first_send_at
 from bot.rendering.i18n import texts_for
+from bot.telegram.ratelimit import RateLimiter
 from bot.usecases.morning import DispatchReport, dispatch_once
 from db import repo
 from db.migrate import upgrade
@@ -35,7 +35,7 @@ class Env:
     async def dispatch(self, now: datetime | None = None) -> DispatchReport:
         if now is not None:
             self.clock.set(now)
-        return await dispatch_once(self.app.bot, self.services, self.clock())
+        return await dispatch_once(self.services, self.clock())
 
     def text(self, key: str, **params: object) -> str:
         return texts_for("en").t(key, **params)

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from bot.app import Runtime, build_application
-from bot.botapi.ratelimit import RateLimiter
 from bot.config import Settings
 from bot.context import BotApplication, Services
+from bot.telegram.ratelimit import RateLimiter
 from tests.support.botapi import FIRST_UPDATE_ID, BotApiServer, SentMessage
 
 TOKEN = "123456:TEST-token-never-real-xxxxxxxxxxxxx"

@@ -2,7 +2,7 @@
 
 A ``Person`` calls the conversation's entry points with plain values and keeps the chat as a
 list of messages, applying edits and handing tracked message ids back, as the real delivery
-does (bot/botapi/delivery.py, bot/handlers/respond.py), so flows behave as they do live.
+does (bot/telegram/delivery.py, bot/runtime/respond.py), so flows behave as they do live.
 """
 
 from __future__ import annotations

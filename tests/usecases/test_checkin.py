@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.botapi.callbacks import flow_button
 from bot.context import Services
 from bot.domain.program import PatientStatus, RoutineOutcome
 from bot.domain.safety import StopCause
+from bot.rendering.buttons import flow_button
 from bot.usecases import conversation
 from db import repo
 from db.models import DailySession, ReportKind, SymptomReport

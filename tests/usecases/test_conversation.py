@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from bot.botapi.callbacks import command_button, flow_button, follow_up_button, routine_button
 from bot.context import Services
 from bot.domain.flows import Flow
+from bot.rendering.buttons import command_button, flow_button, follow_up_button, routine_button
 from bot.rendering.replies import Response
 from bot.usecases import conversation
 from bot.usecases.conversation import (

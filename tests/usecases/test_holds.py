@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.botapi.callbacks import ack_button
 from bot.context import Services
 from bot.domain.flows import Flow
 from bot.domain.program import PatientStatus
+from bot.rendering.buttons import ack_button
 from db import repo
 from db.models import ReportKind, SafetyEvent
 from tests.support.harness import FakeClock

@@ -267,7 +267,7 @@ async def test_user_photo_file_id_can_be_sent(server: BotApiServer, bot: Bot) ->
 @pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
 async def test_send_media_group(server: BotApiServer, transport: str) -> None:
     # The bot's own transport sends multipart bodies differently from PTB's default (httpx).
-    from bot.botapi.transport import AiohttpRequest
+    from bot.telegram.transport import AiohttpRequest
 
     request = AiohttpRequest() if transport == "aiohttp" else None
     async with Bot(TOKEN, base_url=server.base_url, request=request) as bot:

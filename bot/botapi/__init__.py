@@ -1,1 +1,0 @@
-"""Telegram plumbing: the transport, rate limits, the callback-data codec and delivery."""
