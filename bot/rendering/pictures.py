@@ -416,23 +416,7 @@ def _draw_inset(figure: Figure, pose: Pose, body: Body, symptomatic: str | None)
     reach = body.head_radius + _INSET_MARGIN
     left, right = min(xs) - reach, max(xs) + reach
     bottom, top = min(ys) - reach, max(ys) + reach
-    # Fit the box's shape: widen or heighten the view around the figure's centre.
-    box_ratio = (_INSET_BOX[2] * PIXEL_WIDTH) / (_INSET_BOX[3] * PIXEL_HEIGHT)
-    width, height = right - left, top - bottom
-    if width / height < box_ratio:
-        grow = (height * box_ratio - width) / 2
-        left, right = left - grow, right + grow
-    else:
-        grow = (width / box_ratio - height) / 2
-        bottom, top = bottom - grow, top + grow
-    axes.set_xlim(left, right)
-    axes.set_ylim(bottom, top)
-    axes.set_aspect("equal")
-    axes.set_xticks([])
-    axes.set_yticks([])
-    for spine in axes.spines.values():
-        spine.set_edgecolor(INSET_EDGE)
-        spine.set_linewidth(2.0)
+    _frame_inset(axes, (left, bottom, right, top))
     # The close-up is smaller than the main drawing: the outlines and marks stay the same
     # thickness in pixels, which is what keeps the parts apart.
     _draw_above(axes, pose, body, symptomatic, full=False)
@@ -448,6 +432,14 @@ def _draw_closeup(
     """Part of the side view (``region``, cm) enlarged in a framed box in the upper right
     corner: a small moving part, such as the feet, seen at a size a phone shows."""
     axes = figure.add_axes(_INSET_BOX)
+    _frame_inset(axes, region)
+    axes.set_facecolor(BACKGROUND)
+    _draw(axes, pose, body, symptomatic)
+
+
+def _frame_inset(axes: Axes, region: tuple[float, float, float, float]) -> None:
+    """Show ``region`` (left, bottom, right, top, cm) in the inset box, widened or heightened
+    around its centre to the box's shape, at equal scale, framed, without ticks."""
     left, bottom, right, top = region
     box_ratio = (_INSET_BOX[2] * PIXEL_WIDTH) / (_INSET_BOX[3] * PIXEL_HEIGHT)
     width, height = right - left, top - bottom
@@ -462,11 +454,9 @@ def _draw_closeup(
     axes.set_aspect("equal")
     axes.set_xticks([])
     axes.set_yticks([])
-    axes.set_facecolor(BACKGROUND)
     for spine in axes.spines.values():
         spine.set_edgecolor(INSET_EDGE)
         spine.set_linewidth(2.0)
-    _draw(axes, pose, body, symptomatic)
 
 
 def draw_scene(

@@ -419,16 +419,21 @@ def _check_above(pose: Pose, body: Body, where: str) -> None:
         label = f"{where}.{side}"
         if length(sub(joints["shoulder"], centre["neck"])) > _ABOVE_SHOULDER_REACH:
             raise ContentError(f"{label}.shoulder: not attached to the neck and trunk")
-        for a, b, nominal in (
-            ("shoulder", "elbow", body.upper_arm),
-            ("elbow", "wrist", body.forearm),
-            ("wrist", "hand", body.hand),
-            ("hip", "knee", body.thigh),
-            ("knee", "ankle", body.shin),
-            ("ankle", "heel", body.heel),
-            ("ankle", "toe", body.foot),
-        ):
-            _check_length(joints[a], joints[b], nominal, f"{label}.{b}", shortest=_ABOVE_SHORTEST)
+        _check_limbs(joints, body, label, shortest=_ABOVE_SHORTEST)
+
+
+def _check_limbs(joints: Mapping[str, Point], body: Body, label: str, *, shortest: float) -> None:
+    """Each limb segment of one side at its length (seen shorter down to ``shortest``)."""
+    for a, b, nominal in (
+        ("shoulder", "elbow", body.upper_arm),
+        ("elbow", "wrist", body.forearm),
+        ("wrist", "hand", body.hand),
+        ("hip", "knee", body.thigh),
+        ("knee", "ankle", body.shin),
+        ("ankle", "heel", body.heel),
+        ("ankle", "toe", body.foot),
+    ):
+        _check_length(joints[a], joints[b], nominal, f"{label}.{b}", shortest=shortest)
 
 
 def _check_pose(pose: Pose, body: Body, where: str) -> None:
@@ -453,17 +458,8 @@ def _check_pose(pose: Pose, body: Body, where: str) -> None:
         label = f"{where}.{side}"
         if length(sub(joints["shoulder"], centre["neck"])) > _SHOULDER_REACH:
             raise ContentError(f"{label}.shoulder: not attached to the neck and trunk")
-        for a, b, nominal in (
-            ("shoulder", "elbow", body.upper_arm),
-            ("elbow", "wrist", body.forearm),
-            ("wrist", "hand", body.hand),
-            ("hip", "knee", body.thigh),
-            ("knee", "ankle", body.shin),
-            ("ankle", "heel", body.heel),
-            ("ankle", "toe", body.foot),
-        ):
-            # A limb pointing towards the viewer looks shorter, never longer.
-            _check_length(joints[a], joints[b], nominal, f"{label}.{b}", shortest=_SHORTEST)
+        # A limb pointing towards the viewer looks shorter, never longer.
+        _check_limbs(joints, body, label, shortest=_SHORTEST)
         for joint, (a, b, c), normal_sign in (
             # A knee flexes backwards, an elbow forwards: opposite senses of rotation.
             ("knee", ("hip", "knee", "ankle"), 1.0),
