@@ -181,6 +181,7 @@ def start_bots(count: int, api: str, proxy: str, database: str, ports: list[int]
             "WEBHOOK_PORT": str(port),
             "METRICS_PORT": str(ops),
             "RATE_LIMIT": "false",
+            "WARM_MEDIA": "false",
             "LOG_LEVEL": "WARNING",
         }
         log = folder / f"bot{i}.log"

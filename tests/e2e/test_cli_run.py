@@ -27,6 +27,7 @@ async def test_process_answers_and_stops_cleanly(tmp_path: Path, stop_with: sign
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
             "LOG_LEVEL": "DEBUG",
             "RATE_LIMIT": "false",
+            "WARM_MEDIA": "false",  # no render workers outliving a killed bot
         }
         process = await asyncio.create_subprocess_exec(
             sys.executable,

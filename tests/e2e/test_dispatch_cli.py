@@ -38,6 +38,7 @@ async def test_one_pass_prints_the_report(database_url: str, tmp_path: object) -
             "DATABASE_URL": database_url,
             "TELEGRAM_API_BASE_URL": env.server.base_url,
             "RATE_LIMIT": "false",
+            "WARM_MEDIA": "false",  # no render workers outliving a killed bot
         }
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "dispatch", "--now", "2026-03-02T09:00:00+01:00",

@@ -131,6 +131,8 @@ async def bot_process(server: BotApiServer, database_url: str, folder: Path) -> 
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "INFO",
         "RATE_LIMIT": "false",
+        # kill -9 leaves render workers behind that hold the bot's stderr pipe open: none here
+        "WARM_MEDIA": "false",
     }
     commands = server.count("setMyCommands")
     process = await asyncio.create_subprocess_exec(

@@ -244,6 +244,7 @@ def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     """The environment of a bot process: none of the caller's bot settings leak in."""
     env = {k: v for k, v in os.environ.items() if k.upper() not in SETTINGS_ENV}
     env.update(PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN=TOKEN, RATE_LIMIT="false", LOG_LEVEL="INFO")
+    env.update(WARM_MEDIA="false")  # no render workers outliving a killed process
     env.update(settings)
     return env
 
