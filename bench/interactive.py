@@ -409,19 +409,22 @@ def main() -> None:
 
 
 def targets(backend: str, limiter: bool, results: list[dict[str, Any]]) -> list[str]:
+    """The issue's floors: with the limiter on, 100 people at once get every first reply within
+    4 s (1.1 x n/30 s for more); with it off, at least 150 check-in presses a second."""
     out = []
     for r in results:
         n = r["people"]
-        if limiter and r["step"] == "/start" and n >= 100:
+        if limiter and n >= 100:
             limit = 4.0 if n == 100 else 1.1 * n / 30
             out.append(
-                f"{backend}, limiter on: {n} people /start, last first reply {r['max']:.2f} s "
+                f"{backend}, limiter on: {n} people {r['step']}, last first reply {r['max']:.2f} s "
                 f"(target <= {limit:.1f} s): {'met' if r['max'] <= limit else 'MISSED'}"
             )
         if not limiter and r["step"] == "press" and n == max(x["people"] for x in results):
             out.append(
-                f"{backend}, limiter off: {n} check-in presses at {r['per_s']:.0f} updates/s "
-                f"(target >= 1000): {'met' if r['per_s'] >= 1000 else 'MISSED'}"
+                f"{backend}, limiter off: {n} check-in presses at {r['per_s']:.0f} updates/s, "
+                f"{r['cpu_ms']:.2f} CPU ms each (target >= 150/s): "
+                f"{'met' if r['per_s'] >= 150 else 'MISSED'}"
             )
     return out
 
