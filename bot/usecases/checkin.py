@@ -95,22 +95,39 @@ def begin(
 
 def confirm_words(turn: Turn, signals: tuple[str, ...]) -> None:
     """Free text named warning signs: the check-in's "Is that right?" with those signs ticked.
-    A card whose ratings are all in takes them (its report gets them); otherwise a card with the
-    stop signals only. Yes gives the verdict a tap on those signs gives; "No, change" shows the
-    list to correct."""
+    A card whose ratings are all in takes them (its report gets them). A card half answered
+    keeps its answers: it asks the signs now and, if none is confirmed, takes its next answer
+    again (``_resumes``). Otherwise a card with the stop signals only. Yes gives the verdict a
+    tap on those signs gives; "No, change" shows the list to correct."""
     data = turn.any_data()
-    if (
-        isinstance(data, CheckinData)
-        and data.kind != ReportKind.BASELINE
-        and all(_answered(data, s) for s in steps_for(data) if s in MEASURE_STEPS)
-        and CheckinStep(data.step) in (CheckinStep.SIGNALS, CheckinStep.CONFIRM)
-    ):
+    if not isinstance(data, CheckinData) or data.kind == ReportKind.BASELINE:
+        data = turn.open(CheckinData(kind=ReportKind.ADHOC.value, signs_only=True, signals=signals))
+    elif data.signs_only or _complete(data):
         data = replace(data, signals=tuple(dict.fromkeys((*data.signals, *signals))))
     else:
-        data = turn.open(CheckinData(kind=ReportKind.ADHOC.value, signs_only=True, signals=signals))
+        data = replace(data, signs_only=True, signals=signals)
     data = turn.save(replace(data, step=CheckinStep.CONFIRM))
     text = words_confirm(data.signals, turn.texts)
     turn.response.add(text, words_keyboard(data.nonce, CheckinStep.CONFIRM.value, turn.texts))
+
+
+def _complete(data: CheckinData) -> bool:
+    """Every rating is in and the card is at its last questions (the signs)."""
+    return all(_answered(data, s) for s in steps_for(data) if s in MEASURE_STEPS) and CheckinStep(
+        data.step
+    ) in (CheckinStep.SIGNALS, CheckinStep.CONFIRM)
+
+
+def _resumes(data: CheckinData) -> CheckinData | None:
+    """A signs-only card that interrupted a card half answered (a check-in after a routine, or
+    with answers in): that card again at its next question; None for a card of signs alone."""
+    if not data.signs_only or (
+        data.kind == ReportKind.ADHOC and not data.answers and not data.stopped
+    ):
+        return None
+    card = replace(data, signs_only=False, signals=())
+    step = next((s for s in steps_for(card) if not _answered(card, s)), CheckinStep.SIGNALS)
+    return replace(card, step=step)
 
 
 def _show(turn: Turn, data: CheckinData, *, edit: int | None) -> None:
@@ -270,6 +287,13 @@ async def _on_confirm(turn: Turn, data: CheckinData, value: str, message_id: int
 
 
 async def _finish(turn: Turn, data: CheckinData, *, edit: int | None) -> None:
+    resumed = _resumes(data) if not data.signals else None
+    if resumed is not None:
+        # No sign after all: the card the words interrupted goes on, its answers kept.
+        _retire(turn, data, keep=edit)
+        turn.response.replies.append(Reply(turn.t("verdict.words.resume"), (), edit=edit))
+        _show(turn, turn.save(replace(resumed, card=None)), edit=None)
+        return
     _retire(turn, data, keep=edit)
     done = "\n".join([card_texts.card_progress(data, turn.texts), turn.t("checkin.recorded")])
     turn.response.replies.append(Reply(done, (), edit=edit))

@@ -3,8 +3,14 @@ names a warning sign leading straight to the stop-signal question (clinical.md �
 
 from __future__ import annotations
 
+import pytest
+
 from bot.domain.program import PatientStatus
 from bot.rendering.i18n import texts_for
+from db.models import ReportKind
+from db.repo import reports_of
+from tests.e2e.test_day_cards import onboard as onboard_in
+from tests.e2e.test_onboarding import USER as CARD_USER
 from tests.e2e.test_onboarding import patient
 from tests.support.harness import BotHarness, running_bot
 
@@ -107,3 +113,40 @@ async def test_a_sign_typed_where_a_time_is_expected_goes_to_the_screening_confi
         assert EN_LIST in advice.text
         row = await patient(bot, USER)
         assert row is not None and row.status == PatientStatus.SAFETY_HOLD
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+async def test_a_half_answered_card_keeps_its_answers_when_the_signs_were_a_slip(
+    database_url: str, language: str
+) -> None:
+    """Pain is in when the person writes words that may name a sign; they say no after all:
+    the card goes on at the next question with the pain kept, and the report has it."""
+    texts = texts_for(language)
+    async with running_bot(database_url, start_dispatcher=False) as bot:
+        await onboard_in(bot, texts)
+        await bot.tap(CARD_USER, texts.t("buttons.done"))
+        await bot.tap(CARD_USER, "7")
+        words = "I wet myself" if language == "en" else "j’ai eu des fuites urinaires"
+        confirm = await bot.say(CARD_USER, words)
+        assert texts.t("stop_signals.bladder.full") in confirm.text
+        await bot.tap(CARD_USER, texts.t("verdict.words.change"))
+        await bot.tap(CARD_USER, "✓ " + texts.t("stop_signals.bladder.short"))
+        await bot.tap(CARD_USER, texts.t("stop_signals.none"))
+        resumed = bot.server.messages(CARD_USER)[-2:]
+        assert resumed[0].text == texts.t("verdict.words.resume")
+        assert resumed[1].text.endswith(texts.t("measures.numbness.question"))
+        assert "7/10" in resumed[1].text
+        assert resumed[1].buttons == [str(n) for n in range(11)]
+        for value in ("2", "3"):
+            await bot.tap(CARD_USER, value)
+        await bot.tap(CARD_USER, texts.t("measures.extent.3"))
+        await bot.tap(CARD_USER, texts.t("stop_signals.none"))
+        row = await patient(bot, CARD_USER)
+        assert row is not None and row.status == PatientStatus.ACTIVE
+        async with bot.services.sessions() as db:
+            reports = await reports_of(db, row.id)
+        assert [(r.kind, r.pain, r.stop_signals) for r in reports][-1] == (
+            ReportKind.SESSION,
+            7,
+            [],
+        )
