@@ -703,9 +703,9 @@ async def test_a_dispatcher_killed_mid_pass(
             task = asyncio.create_task(dispatch_once(first.services, now, owner="first"))
             try:
                 for hold in holds:
-                    await hold.wait_held(1, timeout=20)
+                    await hold.wait_held(1, timeout=60)
                 # Everyone else was sent to, and only the senders in flight are left.
-                await before.wait_for(lambda: _senders() == len(in_flight), timeout=20)
+                await before.wait_for(lambda: _senders() == len(in_flight), timeout=60)
                 assert all(_routines(before, c) == 1 for c in people if c not in in_flight)
                 if kill == "cancel":
                     task.cancel()

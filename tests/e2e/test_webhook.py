@@ -174,12 +174,12 @@ async def test_requests_without_the_secret_are_refused(database_url: str) -> Non
 
         # Accepted: Telegram's own delivery (the fake sends the secret setWebhook gave it)...
         delivered = server.send_text(30, "/start")["update_id"]
-        await server.wait_for(lambda: delivered in bot.handled, timeout=20)
+        await server.wait_for(lambda: delivered in bot.handled, timeout=60)
         assert server.webhook_deliveries == [(delivered, 200)]
         assert "not a doctor" in server.messages(30)[0].text
         # ...and any request that carries it.
         assert await bot.post(forged_start(900_004, 34), secret=SECRET) == 200
-        await server.wait_for(lambda: 900_004 in bot.handled, timeout=20)
+        await server.wait_for(lambda: 900_004 in bot.handled, timeout=60)
         assert "not a doctor" in server.messages(34)[0].text
 
         await server.settle(quiet=0.05)
@@ -227,7 +227,7 @@ async def test_an_update_is_confirmed_only_once_stored(database_url: str) -> Non
 
         pipeline.accept = flaky_accept  # type: ignore[method-assign]
         update_id = server.send_text(50, "/start")["update_id"]
-        await server.wait_for(lambda: update_id in bot.handled, timeout=20)
+        await server.wait_for(lambda: update_id in bot.handled, timeout=60)
         await server.settle(quiet=0.05)
         # Refused while it could not be stored; Telegram sent it again; handled once.
         assert server.webhook_deliveries == [(update_id, 503), (update_id, 200)]
@@ -681,13 +681,13 @@ async def test_health_and_metrics_after_some_traffic(
         for uid in users:
             server.send_text(uid, "/start", first_name="Zanzibar")
         server.fail_next("sendMessage", status=429, retry_after=1)
-        await server.wait_for(lambda: all(len(server.messages(u)) >= 2 for u in users), timeout=20)
+        await server.wait_for(lambda: all(len(server.messages(u)) >= 2 for u in users), timeout=60)
         server.press(users[0], await wait_button(server, users[0], CONSENT), CONSENT)
         await wait_button(server, users[0], DURATION)
         poison = server.inject_raw({"message": {"from": {"id": 44}, "chat": "not a chat"}})
-        await server.wait_for(lambda: poison["update_id"] in bot.handled, timeout=20)
+        await server.wait_for(lambda: poison["update_id"] in bot.handled, timeout=60)
         typed = server.send_text(users[1], "Llanfairpwllgwyngyll 4242")
-        await server.wait_for(lambda: typed["update_id"] in bot.handled, timeout=20)
+        await server.wait_for(lambda: typed["update_id"] in bot.handled, timeout=60)
 
         async def fresh_pass() -> bool:
             _, body = await bot.get("/healthz")

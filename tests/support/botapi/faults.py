@@ -111,7 +111,7 @@ class Hold:
     async def wait_held(
         self,
         n: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109 - documented test API
+        timeout: float = 30.0,  # noqa: ASYNC109 - generous: only a failing wait takes it
     ) -> None:
         """Wait until at least `n` requests are parked; TimeoutError with a dump otherwise."""
         loop = asyncio.get_running_loop()

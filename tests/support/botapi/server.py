@@ -111,7 +111,7 @@ class BotApiServer(PersonMixin, FaultsMixin, MethodsMixin):
     async def wait_for(
         self,
         predicate: Callable[[], object],
-        timeout: float = 5.0,  # noqa: ASYNC109 - documented test API
+        timeout: float = 30.0,  # noqa: ASYNC109 - generous: only a failing wait takes it
         interval: float = 0.01,
     ) -> None:
         """Poll until predicate() is truthy; TimeoutError with a dump otherwise."""
@@ -125,7 +125,7 @@ class BotApiServer(PersonMixin, FaultsMixin, MethodsMixin):
     async def settle(
         self,
         quiet: float = 0.15,
-        timeout: float = 5.0,  # noqa: ASYNC109 - documented test API
+        timeout: float = 30.0,  # noqa: ASYNC109 - generous: only a failing wait takes it
     ) -> None:
         """Wait until all injected updates were fetched and the bot has been quiet `quiet` s.
 
