@@ -121,8 +121,11 @@ def last_text(server: BotApiServer, chat_id: int) -> str:
 
 
 @asynccontextmanager
-async def bot_process(server: BotApiServer, database_url: str, folder: Path) -> AsyncIterator[Any]:
-    """`python -m bot` against the local server, started and waited for; killed if left."""
+async def bot_process(
+    server: BotApiServer, database_url: str, folder: Path, **settings: str
+) -> AsyncIterator[Any]:
+    """`python -m bot` against the local server (``settings``: more environment), started and
+    waited for; killed if left."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))},
         "PYTHONPATH": str(ROOT),
@@ -133,6 +136,7 @@ async def bot_process(server: BotApiServer, database_url: str, folder: Path) -> 
         "RATE_LIMIT": "false",
         # Nothing drawn in the background (18 animations: CPU this test does not need)
         "WARM_MEDIA": "false",
+        **settings,
     }
     commands = server.count("setMyCommands")
     process = await asyncio.create_subprocess_exec(
