@@ -2,10 +2,11 @@
 side and language, from the frames of ``bot/rendering/motion.py``.
 
 Only the render workers and the tests import this module (matplotlib, NumPy and an ffmpeg
-binary). Each distinct frame is drawn once and held for as many video frames as it lasts, so a
-30-second hold costs 31 drawings. A finished MP4 is kept on disk under its version
-(``motion.animation_version``: the pose data, the texts and the code), so nothing is drawn again
-until one of them changes.
+binary). Each figure is drawn once however often it comes back, and each counter text once
+(laid over it), so the stretch's three 30-second holds cost one figure and 93 small counters;
+a frame that lasts is one video frame held as long (a low frame rate where nothing moves). A
+finished MP4 is kept on disk under its version (``motion.animation_version``: the pose data,
+the texts and the code), so nothing is drawn again until one of them changes.
 
 For review: ``python -m bot.rendering.animations --contact-sheet OUT.png`` draws every fifth
 frame of every animation on one sheet per animation (``OUT-a3-left-en.png``...), and
@@ -66,6 +67,8 @@ def counter_text(counter: Counter, language: str) -> str:
             n=counter.hold,
             holds=counter.holds,
         )
+    if counter.kind == "rest":
+        return texts.t("pictures.animation.rest", n=counter.hold, holds=counter.holds)
     return texts.t("pictures.animation.ready", holds=counter.holds, total=counter.total)
 
 
@@ -108,25 +111,18 @@ def _draw_counter(text: str) -> np.ndarray:
 
 
 def draw_frames(key: str) -> list[tuple[np.ndarray, int]]:
-    """Each distinct frame of animation ``key`` as RGB pixels, with how long it lasts (a
-    figure that does not move is drawn once, and each counter text once)."""
+    """Each frame of animation ``key`` as RGB pixels, with how long it lasts (each figure is
+    drawn once however often it comes back, e.g. the stretch's three holds, and each counter
+    text once)."""
     exercise_id, side, language = parse_animation_key(key)
     drawn: list[tuple[np.ndarray, int]] = []
-    scene: np.ndarray | None = None
-    previous: Frame | None = None
+    scenes: dict[str, np.ndarray] = {}
     bands: dict[str, np.ndarray] = {}
     for frame in frames(exercise_id, side):
-        if (
-            scene is None
-            or previous is None
-            or (frame.pose, frame.inset)
-            != (
-                previous.pose,
-                previous.inset,
-            )
-        ):
-            scene = _draw_scene(frame, exercise_id, side)
-        previous = frame
+        figure = repr((frame.pose, frame.inset))
+        scene = scenes.get(figure)
+        if scene is None:
+            scene = scenes[figure] = _draw_scene(frame, exercise_id, side)
         text = counter_text(frame.counter, language)
         band = bands.get(text)
         if band is None:
@@ -147,7 +143,9 @@ def _ffmpeg() -> str:
 
 
 def encode(drawn: Sequence[tuple[np.ndarray, int]]) -> bytes:
-    """A silent H.264 MP4 that Telegram plays as an animation (yuv420p, fast start)."""
+    """A silent H.264 MP4 that Telegram plays as an animation (yuv420p, fast start). A frame
+    that lasts is one video frame held as long (``mpdecimate`` drops exact repeats, the frame
+    rate varies): the stretch's holds are about one frame a second."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "a.mp4"
         command = [
@@ -165,6 +163,10 @@ def encode(drawn: Sequence[tuple[np.ndarray, int]]) -> bytes:
             "-i",
             "-",
             "-an",
+            "-vf",
+            "mpdecimate=hi=0:lo=0:frac=0",  # only frames identical to the one before
+            "-fps_mode",
+            "vfr",
             "-c:v",
             "libx264",
             "-preset",

@@ -8,10 +8,11 @@ so an uploaded animation's file_id is kept per version like a picture's. The ren
 
 One animation shows one repetition of the movement at a calm pace, with the dose's count drawn
 in the frame ("1 / 10": the one repetition shown, of about ten), or for the piriformis stretch
-(exercise 5) one hold with its timer running at real speed ("0:18 / 0:30 · hold 1 of 3"); it
-loops. Every in-between frame is held to the same anatomical checks as the stages
-(``check_frames``). Keys: ``a3-left-en`` (exercise, the leg with symptoms, language),
-``a1-en`` (an exercise without a leg with symptoms).
+(exercise 5) the three holds with their timer running at real speed ("0:18 / 0:30 · hold 2 of
+3"), the leg let go and resting between them ("Rest · then hold 2 of 3"); it loops. Every
+in-between frame is held to the same anatomical checks as the stages (``check_frames``).
+Keys: ``a3-left-en`` (exercise, the leg with symptoms, language), ``a1-en`` (an exercise
+without a leg with symptoms).
 """
 
 from __future__ import annotations
@@ -45,22 +46,29 @@ LANGUAGES: Final = ("en", "fr")
 
 @dataclass(frozen=True)
 class Step:
-    """A move from one stage to another over ``seconds`` (the same stage: a pause)."""
+    """A move from one stage to another over ``seconds`` (the same stage: a pause). A "hold"
+    step shows the hold's timer (the dose's seconds, one drawn frame a second); a "rest" step
+    comes between two holds."""
 
     start: int  # stage, 1-based
     end: int
     seconds: float
+    phase: str = ""  # "", "hold" or "rest"
 
 
 @dataclass(frozen=True)
 class Dose:
-    """What the counter shows: a repetition ``1 / count``, or a hold of ``hold_seconds``
-    (``holds`` times) during the step ``hold_step`` (0-based)."""
+    """What the counter shows: a repetition ``1 / count``, or holds of ``hold_seconds``
+    (``holds`` of them, one per "hold" step)."""
 
     count: int = 0
     hold_seconds: int = 0
     holds: int = 0
-    hold_step: int = -1
+
+
+# Exercise 5: the stretch held, then let go, a short rest lying still, and into it again.
+_HOLD: Final = Step(2, 2, 30.0, "hold")
+_REST: Final = (Step(2, 1, 2.0, "rest"), Step(1, 1, 4.0, "rest"), Step(1, 2, 2.0, "rest"))
 
 
 @dataclass(frozen=True)
@@ -88,10 +96,11 @@ MOTIONS: Final[Mapping[int, Motion]] = {
     2: Motion((Step(1, 1, 0.6), Step(1, 2, 1.6), Step(2, 2, 0.6), Step(2, 1, 1.6)), Dose(count=20)),
     3: Motion((Step(1, 1, 0.8), Step(1, 2, 2.0), Step(2, 2, 0.8), Step(2, 1, 2.0)), Dose(count=20)),
     4: Motion((Step(1, 1, 0.8), Step(1, 2, 2.0), Step(2, 2, 1.0), Step(2, 1, 2.0)), Dose(count=15)),
-    # Into the stretch, the 30-second hold at real speed, and out of it.
+    # Into the stretch, the three 30-second holds at real speed with a rest between them (the
+    # article gives no length for it: the rest's counter has no timer), and out of it.
     5: Motion(
-        (Step(1, 1, 1.0), Step(1, 2, 2.0), Step(2, 2, 30.0), Step(2, 1, 2.0)),
-        Dose(hold_seconds=30, holds=3, hold_step=2),
+        (Step(1, 1, 1.0), Step(1, 2, 2.0), _HOLD, *_REST, _HOLD, *_REST, _HOLD, Step(2, 1, 2.0)),
+        Dose(hold_seconds=30, holds=3),
     ),
 }
 
@@ -100,10 +109,11 @@ MOTIONS: Final[Mapping[int, Motion]] = {
 class Counter:
     """The text drawn in a frame, as data (the worker words it in the person's language)."""
 
-    kind: str  # "count" (repetition), "hold" (the timer running), "ready" (before/after a hold)
+    kind: str  # "count" (repetition), "hold" (the timer running), "rest" (between two holds),
+    # "ready" (before the first hold and after the last)
     value: int = 0  # the repetition, or the seconds held
     total: int = 0  # the dose's count, or the hold's seconds
-    hold: int = 0  # which hold
+    hold: int = 0  # which hold (the one to come, during a rest)
     holds: int = 0
 
 
@@ -322,23 +332,22 @@ def frames(exercise_id: int, side: str | None) -> tuple[Frame, ...]:
     motion = MOTIONS[exercise_id]
     dose = motion.dose
     result: list[Frame] = []
-    for index, step in enumerate(motion.steps):
+    holds = 0  # the holds shown so far
+    for step in motion.steps:
         a, b = pose_for(exercise, step.start, side), pose_for(exercise, step.end, side)
         inset_a, inset_b = (
             inset_for(exercise, step.start, side),
             inset_for(exercise, step.end, side),
         )
-        if dose.holds:
-            counter = Counter("ready", 0, dose.hold_seconds, 1, dose.holds)
-        else:
-            counter = Counter("count", 1, dose.count)
         count = max(1, round(step.seconds * FPS))
-        if index == dose.hold_step:
+        if step.phase == "hold":
+            holds += 1
             # The timer at real speed: one drawn frame per second, shown for a second.
             for second in range(dose.hold_seconds + 1):
-                held = Counter("hold", second, dose.hold_seconds, 1, dose.holds)
+                held = Counter("hold", second, dose.hold_seconds, holds, dose.holds)
                 result.append(Frame(interpolate(a, b, 1.0), inset_b, held, FPS))
             continue
+        counter = _counter(dose, step, holds)
         if step.start == step.end:
             still = interpolate(a, b, 1.0)
             result.append(Frame(still, inset_b, counter, count))
@@ -349,6 +358,15 @@ def frames(exercise_id: int, side: str | None) -> tuple[Frame, ...]:
             inset = None if inset_a is None or inset_b is None else interpolate(inset_a, inset_b, t)
             result.append(Frame(interpolate(a, b, t, long_way), inset, counter, 1))
     return tuple(result)
+
+
+def _counter(dose: Dose, step: Step, holds: int) -> Counter:
+    """The counter of a step that is not a hold (``holds``: the holds shown before it)."""
+    if step.phase == "rest":
+        return Counter("rest", 0, dose.hold_seconds, holds + 1, dose.holds)
+    if dose.holds:
+        return Counter("ready", 0, dose.hold_seconds, 1, dose.holds)
+    return Counter("count", 1, dose.count)
 
 
 def duration(exercise_id: int) -> float:

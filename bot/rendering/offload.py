@@ -6,7 +6,8 @@ once.
 
 The drawing stack (matplotlib, fpdf, Pillow, NumPy) is imported inside the worker functions
 only: the bot's main process imports this module to name them, and never loads it (start-up
-time and memory; tests/test_startup.py checks it). The workers start on first use.
+time and memory; tests/test_startup.py checks it). The workers start on first use, and exit
+when the bot's process is gone, even killed with SIGKILL (``_exit_with_parent``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import multiprocessing
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -60,6 +63,24 @@ def media_file(key: str, folder: Path | None = None) -> bytes:
     return picture_png(key)
 
 
+def _exit_with_parent() -> None:
+    """A worker's initializer: a thread waits for the process that started the pool to end,
+    then ends the worker. Without it a worker outlives a bot killed with SIGKILL (its task
+    queue's pipe never closes), with the bot's stderr and the database files still open.
+
+    ``parent_process().sentinel`` is the end of a pipe that only the bot holds open (the
+    forkserver's workers included), so it becomes readable the moment the bot is gone, however
+    it ended; the forkserver itself exits then too (Python's own ``alive`` pipe)."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent,), name="parent-gone", daemon=True).start()
+
+
+def _end_with(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()  # returns once the parent's sentinel reads as closed
+    os._exit(1)  # no clean-up: the bot that would take the result is gone
+
+
 class Renderer:
     """A small process pool, started on first use (most runs never draw)."""
 
@@ -71,7 +92,9 @@ class Renderer:
         if self._pool is None:
             # forkserver: the workers do not inherit the bot's threads, sockets or event loop.
             context = multiprocessing.get_context("forkserver")
-            self._pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=context)
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_exit_with_parent
+            )
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, function, *args)
 

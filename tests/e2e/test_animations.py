@@ -92,5 +92,5 @@ async def test_a_french_person_gets_the_french_animation(database_url: str) -> N
         await bot.say(USER, "/howto 5")
         first, piriformis = animations(bot)
         assert names(bot, [first, piriformis]) == ["a1-fr.mp4", "a5-left-fr.mp4"]
-        assert "tenez 30 secondes, 3 fois" in piriformis.text
+        assert "tenez 30 secondes, puis relâchez et reposez-vous. 3 fois" in piriformis.text
         assert FR.t("pictures.legend") in piriformis.text

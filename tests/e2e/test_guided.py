@@ -9,16 +9,29 @@ applied once; a rest day has no Start. In English and French, on what is really 
 
 from __future__ import annotations
 
+import asyncio
+import signal
+from datetime import UTC, datetime
+from datetime import time as dtime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.flows import Flow
+from bot.domain.program import PatientStatus, ProgramState
+from bot.domain.timing import first_send_at
 from bot.rendering.i18n import Texts, texts_for
 from bot.rendering.verdict_texts import free_text
 from db import repo
+from db.engine import create_engine, create_session_factory
+from db.migrate import upgrade
 from tests.e2e.test_day_cards import MORNING_2, check_in, onboard, since, tap
 from tests.e2e.test_onboarding import USER
-from tests.support.botapi import SentMessage
-from tests.support.harness import BotHarness, running_bot
+from tests.e2e.test_pipeline import PAIN, WAIT, bot_process, until
+from tests.support.botapi import BotApiServer, SentMessage
+from tests.support.harness import TEST_MEDIA_DIR, BotHarness, running_bot
 
 EN = texts_for("en")
 
@@ -244,3 +257,129 @@ async def test_no_start_while_warning_signs_wait_for_is_that_right(database_url:
         assert since(bot, count) == []
         flow, _data = await flow_of(bot)
         assert flow == Flow.CHECKIN.value
+
+
+# --------------------------------------------------------------------------- a crash
+
+
+CRASH_USER = 4242
+
+
+async def day_three(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Someone on day 3 (exercises 1 to 3, the third new), right leg, who has not had today's
+    routine yet (the next one is due tomorrow morning)."""
+    now = datetime.now(UTC)
+    async with sessions() as db, db.begin():
+        person = repo.new_patient(db, CRASH_USER, CRASH_USER, now, "en")
+        person.status = PatientStatus.ACTIVE
+        person.time_zone = "Europe/Paris"
+        person.reminder_time = dtime(8, 0)
+        person.consent_at = now
+        person.symptom_side = "right"
+        person.program_state = ProgramState(day=3, unlocked=(1, 2, 3), new=3).to_json()
+        person.program_started_on = now.date()
+        person.next_send_at = first_send_at(
+            dtime(8, 0), ZoneInfo("Europe/Paris"), now, start_today=False
+        )
+
+
+def last_buttons(server: BotApiServer) -> list[str]:
+    sent = server.messages(CRASH_USER)
+    return sent[-1].buttons if sent else []
+
+
+def progress(index: int) -> str:
+    return EN.t("guided.progress", index=index, total=3).replace("<b>", "").replace("</b>", "")
+
+
+def step_shown(server: BotApiServer, index: int) -> SentMessage | None:
+    """The step message of exercise ``index`` of 3 (its animation came just before), if sent."""
+    found = [m for m in server.messages(CRASH_USER) if m.text.startswith(progress(index))]
+    return found[-1] if found else None
+
+
+async def shown(server: BotApiServer, index: int) -> SentMessage:
+    await server.wait_for(lambda: step_shown(server, index) is not None, timeout=WAIT)
+    step = step_shown(server, index)
+    assert step is not None
+    return step
+
+
+async def step_stored(sessions: async_sessionmaker[AsyncSession], step: SentMessage) -> bool:
+    """Whether the bot stored ``step`` as the step on screen (once it is delivered)."""
+    async with sessions() as db:
+        patient = await repo.get_patient(db, CRASH_USER)
+        assert patient is not None and patient.flow == Flow.GUIDED.value
+        return (patient.flow_data or {}).get("card") == step.message_id
+
+
+async def test_a_crash_mid_session_loses_nothing_and_sends_nothing_twice(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The real bot killed with SIGKILL twice in a guided session: right after a Next was
+    handled (the step on screen, its id stored), then while the next Next's answer is on its
+    way (applied, its animation in flight). Each new process carries on where it was: the
+    next press works, each step is shown once, and Finished opens the check-in."""
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    media = {"MEDIA_DIR": str(TEST_MEDIA_DIR)}  # the animations drawn (tests/conftest.py)
+    try:
+        await upgrade(engine)
+        await day_three(sessions)
+        async with BotApiServer() as server:
+            async with bot_process(server, database_url, tmp_path, **media) as first:
+                server.send_text(CRASH_USER, "/today")
+                await server.wait_for(lambda: "Start" in last_buttons(server), timeout=WAIT)
+                server.press(CRASH_USER, server.messages(CRASH_USER)[-1], "Start")
+                step = await shown(server, 1)
+                server.press(CRASH_USER, step, "Next")
+                step = await shown(server, 2)
+                await until(lambda: step_stored(sessions, step))
+                first.kill()  # right after a press was handled
+                await first.wait()
+
+            async with bot_process(server, database_url, tmp_path, **media) as second:
+                held = server.hold("sendAnimation", chat_id=CRASH_USER)
+                server.press(CRASH_USER, step, "Next")
+                await held.wait_held(timeout=WAIT)  # applied, its answer on its way
+                second.kill()
+                await second.wait()
+            held.release()
+
+            async with bot_process(server, database_url, tmp_path, **media) as third:
+                step = await shown(server, 3)
+                assert step.buttons == step_buttons(EN, last=True)
+                await until(lambda: step_stored(sessions, step))
+                count = len(server.messages(CRASH_USER))
+                server.press(CRASH_USER, step, "Finished")
+                await server.wait_for(
+                    lambda: any(PAIN in m.text for m in server.messages(CRASH_USER)[count:]),
+                    timeout=WAIT,
+                )
+                third.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(third.wait(), timeout=WAIT)
+
+        sent = server.messages(CRASH_USER)
+        # Each step's message once, after its animation; the check-in card once.
+        for index in (1, 2, 3):
+            (message,) = [m for m in sent if m.text.startswith(progress(index))]
+            before = sent[sent.index(message) - 1]
+            assert before.kind == "animation" and EN.exercise(index).name in before.text
+        # Exercise 3 is new: its animation on the day card, then in its step, where the one in
+        # flight at the kill had reached the server (which answered no one) and came again:
+        # replies are delivered at least once (README, "The update pipeline").
+        animations = [m for m in sent if m.kind == "animation"]
+        assert [m.text.split(".")[0] for m in animations] == ["3", "1", "2", "3", "3"]
+        assert [m.kind for m in sent[sent.index(animations[-2]) :][:3]] == ["animation"] * 2 + [
+            "text"
+        ]
+        assert sum(PAIN in m.text for m in sent) == 1
+        assert sent[-1].buttons and PAIN in sent[-1].text
+        assert all(m.buttons == [] for m in sent[:-1])  # no step, nor the day card, to tap
+        # The new process answers the press again and takes step 2's buttons away again (it
+        # cannot know the dead one did): Telegram refuses both, harmlessly; nothing else.
+        again = ("query is too old", "message is not modified")
+        assert len(server.violations) <= 2, server.violations
+        assert all(any(a in v for a in again) for v in server.violations), server.violations
+    finally:
+        await engine.dispose()

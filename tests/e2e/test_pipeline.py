@@ -121,8 +121,11 @@ def last_text(server: BotApiServer, chat_id: int) -> str:
 
 
 @asynccontextmanager
-async def bot_process(server: BotApiServer, database_url: str, folder: Path) -> AsyncIterator[Any]:
-    """`python -m bot` against the local server, started and waited for; killed if left."""
+async def bot_process(
+    server: BotApiServer, database_url: str, folder: Path, **settings: str
+) -> AsyncIterator[Any]:
+    """`python -m bot` against the local server (``settings``: more environment), started and
+    waited for; killed if left."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))},
         "PYTHONPATH": str(ROOT),
@@ -131,8 +134,9 @@ async def bot_process(server: BotApiServer, database_url: str, folder: Path) -> 
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "INFO",
         "RATE_LIMIT": "false",
-        # kill -9 leaves render workers behind that hold the bot's stderr pipe open: none here
+        # Nothing drawn in the background (18 animations: CPU this test does not need)
         "WARM_MEDIA": "false",
+        **settings,
     }
     commands = server.count("setMyCommands")
     process = await asyncio.create_subprocess_exec(

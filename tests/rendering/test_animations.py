@@ -74,11 +74,41 @@ def test_the_count_and_the_hold_timer() -> None:
     counts = {f.counter for f in motion.frames(2, "right")}
     assert counts == {Counter("count", 1, 20)}
     holds = [f for f in motion.frames(5, "left") if f.counter.kind == "hold"]
-    assert [f.counter.value for f in holds] == list(range(31))  # 0:00 to 0:30, real speed
-    assert all(f.repeat == motion.FPS for f in holds)  # one second each
-    assert motion.duration(5) == pytest.approx(1 + 2 + 31 + 2)  # in, 0:00 to 0:30 shown, out
+    # Three holds, each 0:00 to 0:30 at real speed, one second a frame.
+    assert [(f.counter.hold, f.counter.value) for f in holds] == [
+        (hold, second) for hold in (1, 2, 3) for second in range(31)
+    ]
+    assert all(f.repeat == motion.FPS for f in holds)
+    assert motion.duration(5) == pytest.approx(1 + 2 + 3 * 31 + 2 * (2 + 4 + 2) + 2)
+    assert counter_text(holds[31 + 18].counter, "en") == "0:18 / 0:30 · hold 2 of 3"
+    assert counter_text(holds[31 + 18].counter, "fr") == "0:18 / 0:30 · tenue 2 sur 3"
     assert counter_text(holds[18].counter, "en") == "0:18 / 0:30 · hold 1 of 3"
-    assert counter_text(holds[18].counter, "fr") == "0:18 / 0:30 · tenue 1 sur 3"
+    assert counter_text(Counter("ready", 0, 30, 1, 3), "en") == "3 × 30\u00a0s"
+    assert counter_text(Counter("rest", 0, 30, 2, 3), "en") == "Rest · then hold 2 of 3"
+    assert counter_text(Counter("rest", 0, 30, 3, 3), "fr") == "Repos · puis tenue 3 sur 3"
+
+
+def test_the_stretch_is_let_go_and_rested_between_the_holds() -> None:
+    """After each hold but the last: the leg let go (the stretch's stage 1), still for a few
+    seconds with "Rest" on screen, and pulled in again; the counter in order, never a timer
+    during the rest."""
+    exercise = poses.load_pictures().exercises[5]
+    relaxed, stretched = poses.pose_for(exercise, 1, "right"), poses.pose_for(exercise, 2, "right")
+    frames = motion.frames(5, "right")
+    phases: list[tuple[str, int]] = []
+    for frame in frames:
+        phase = (frame.counter.kind, frame.counter.hold)
+        if not phases or phases[-1] != phase:
+            phases.append(phase)
+    assert phases == [
+        ("ready", 1), ("hold", 1), ("rest", 2), ("hold", 2), ("rest", 3), ("hold", 3), ("ready", 1)
+    ]  # fmt: skip
+    assert all(f.pose.near == stretched.near for f in frames if f.counter.kind == "hold")
+    for hold in (2, 3):
+        rest = [f for f in frames if f.counter == Counter("rest", 0, 30, hold, 3)]
+        still = [f for f in rest if f.pose.near == relaxed.near]
+        assert sum(f.repeat for f in still) / motion.FPS == pytest.approx(4.1)  # let go, at rest
+        assert any(f.pose.near not in (relaxed.near, stretched.near) for f in rest)  # moving
     assert counter_text(Counter("count", 1, 10), "fr") == "1 / 10"
     for exercise_id in (1, 2, 3, 4):
         assert 4.0 <= motion.duration(exercise_id) <= 12.0  # one calm repetition

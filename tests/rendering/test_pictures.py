@@ -296,7 +296,7 @@ def test_every_picture_has_a_short_english_caption() -> None:
     catalogue = parse_catalogue(read_toml(path), str(path), "en")
     expected = {caption_key(e, s) for e, n in STAGE_COUNTS.items() for s in range(1, n + 1)}
     # The animations: the texts drawn in a frame, and one caption line per exercise.
-    animation = {f"pictures.animation.{k}" for k in ("count", "hold", "ready")} | {
+    animation = {f"pictures.animation.{k}" for k in ("count", "hold", "rest", "ready")} | {
         f"pictures.animation.e{e}" for e in STAGE_COUNTS
     }
     assert set(catalogue.keys()) == expected | animation | {LEGEND_KEY}
