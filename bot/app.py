@@ -26,7 +26,7 @@ from bot.context import BotApplication, BotContext, BotData, Services, utc_now
 from bot.metrics import Metrics
 from bot.rendering.i18n import available_languages, texts_for
 from bot.rendering.motion import missing_animations
-from bot.rendering.offload import Renderer, media_file
+from bot.rendering.offload import Renderer, media_file, media_path
 from bot.rendering.poses import load_pictures
 from bot.rendering.validation import validate_all
 from bot.runtime.jobs import JobState, on_error, schedule_jobs
@@ -79,7 +79,11 @@ def build_application(
     renderer = Renderer(settings.render_workers)
 
     async def draw_picture(key: str) -> bytes:
-        return await renderer(media_file, key, settings.media_dir)
+        # Drawn before (by any process, at any earlier start): read here, no worker needed.
+        try:
+            return await asyncio.to_thread(media_path(key, settings.media_dir).read_bytes)
+        except FileNotFoundError:
+            return await renderer(media_file, key, settings.media_dir)
 
     services = Services(
         settings=settings,

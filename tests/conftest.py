@@ -20,18 +20,20 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _animations_drawn(request: pytest.FixtureRequest) -> None:
-    """Before the end-to-end tests, draw the exercise animations missing from the tests' media
-    folder (two worker processes; kept across runs, named by version), so that no test waits
-    for one to be drawn: the bot, like in production, finds them drawn."""
+def _media_drawn(request: pytest.FixtureRequest) -> None:
+    """Before the end-to-end tests, draw the exercise pictures and animations missing from the
+    tests' media folder (two worker processes; kept across runs, named by version), so that no
+    test waits for one to be drawn: the bot, like in production after its first run, reads them
+    from the folder and starts no render worker for them."""
     if any("e2e" in item.path.parts for item in request.session.items):
         from bot.rendering.motion import all_animation_keys
         from bot.rendering.offload import media_file
+        from bot.rendering.poses import all_keys
         from tests.support.harness import TEST_MEDIA_DIR
 
         context = multiprocessing.get_context("forkserver")
         with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
-            keys = all_animation_keys()
+            keys = (*all_animation_keys(), *all_keys())
             list(pool.map(media_file, keys, [TEST_MEDIA_DIR] * len(keys)))
 
 

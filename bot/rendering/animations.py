@@ -16,7 +16,6 @@ frame of every animation on one sheet per animation (``OUT-a3-left-en.png``...),
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from bot.rendering.motion import (
     frames,
     parse_animation_key,
 )
+from bot.rendering.offload import kept
 from bot.rendering.pictures import BACKGROUND, FIGURE_COLOUR, draw_scene
 from bot.rendering.poses import closeup_for, load_pictures
 
@@ -209,21 +209,7 @@ def animation_mp4(key: str, folder: Path | None) -> bytes:
     missing or older than the data and code; ``folder`` None keeps nothing."""
     if folder is None:
         return render_animation(key)
-    path = animation_path(key, folder)
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        pass
-    mp4 = render_animation(key)
-    folder.mkdir(parents=True, exist_ok=True)
-    # Written aside and renamed: a worker that dies mid-write leaves no half file behind.
-    partial = path.with_suffix(f".{os.getpid()}.part")
-    partial.write_bytes(mp4)
-    partial.replace(path)
-    for old in folder.glob(f"{key}-*.mp4"):
-        if old != path:  # an earlier version of this animation: never sent again
-            old.unlink(missing_ok=True)
-    return mp4
+    return kept(animation_path(key, folder), key, render_animation)
 
 
 def contact_sheet(key: str, every: int = 5) -> bytes:

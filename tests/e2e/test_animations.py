@@ -5,6 +5,7 @@ uploaded once per bot (the MP4 from the render workers' files on disk) and reuse
 from __future__ import annotations
 
 from bot.rendering.i18n import texts_for
+from bot.rendering.offload import Renderer
 from tests.e2e.test_onboarding import USER, onboard
 from tests.support.botapi import SentMessage
 from tests.support.harness import BotHarness, running_bot
@@ -44,6 +45,9 @@ async def test_day_one_sends_the_animation_once_then_its_file_id(database_url: s
         assert bot.server.uploads.get("sendAnimation") == 1
         assert bot.server.file_id_reuses.get("sendAnimation") == 1
         assert bot.server.violations == []
+        # The pictures and the animation were read from MEDIA_DIR (drawn before the tests, as
+        # after a first run): no render worker was started for them.
+        assert isinstance(bot.services.offload, Renderer) and not bot.services.offload.started
 
 
 async def test_howto_shows_the_persons_leg_and_each_side_is_uploaded_once(

@@ -10,6 +10,7 @@ import tomllib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from bot.content import LOCALES_DIR, ContentError, load_content, parse_catalogue, read_toml
 from bot.domain.program import EXERCISE_ORDER
 from bot.rendering import pictures, poses
+from bot.rendering.offload import media_file, media_path
 from bot.rendering.pictures import (
     TELEGRAM_MAX_BYTES,
     check_photo,
@@ -451,3 +453,20 @@ def test_a_pictures_version_names_its_key_and_changes_with_what_it_looks_like(
     drawing.write_bytes(poses.DRAWING_SOURCES[0].read_bytes() + b"\n# thicker outlines\n")
     monkeypatch.setattr(poses, "DRAWING_SOURCES", (drawing, *poses.DRAWING_SOURCES[1:]))
     assert all(poses.picture_version(k) != v for k, v in versions.items())
+
+
+def test_a_picture_is_kept_in_the_folder_by_version(tmp_path: Path) -> None:
+    """Drawn once into the media folder under its version, then read back; an earlier version
+    of the same picture goes, the other side's picture stays."""
+    stale = tmp_path / "e3s2-left-000000000000.png"
+    other_side = tmp_path / "e3s2-right-000000000000.png"
+    stale.write_bytes(b"old")
+    other_side.write_bytes(b"other")
+    first = media_file("e3s2-left", tmp_path)
+    assert first.startswith(b"\x89PNG")
+    kept = media_path("e3s2-left", tmp_path)
+    assert kept.name == poses.picture_version("e3s2-left").replace(":", "-") + ".png"
+    assert kept.read_bytes() == first
+    assert not stale.exists() and other_side.exists()
+    kept.write_bytes(b"\x89PNG kept")  # read back, not drawn again
+    assert media_file("e3s2-left", tmp_path) == b"\x89PNG kept"
