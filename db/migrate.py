@@ -80,6 +80,7 @@ def _assignments(script: Path, names: tuple[str, ...]) -> dict[str, object]:
     """The literal values assigned to ``names`` at the top level of ``script`` (``...`` for a
     value that is not a literal)."""
     found: dict[str, object] = {}
+    target: ast.expr
     for node in ast.parse(script.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.AnnAssign):
             target, value = node.target, node.value
