@@ -50,8 +50,11 @@ NONCE = "AbCdEfGh"
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
-def all_plans() -> Iterable[DayPlan]:
-    """Every routine shape the progression can produce (a superset: every subset of exercises)."""
+def all_plans(*, every_combination: bool = False) -> Iterable[DayPlan]:
+    """Every routine shape the progression can produce (a superset: every subset of exercises,
+    each with each of them new). A hold and the first day change one line each: at start-up
+    each subset is rendered with them once; ``every_combination``, with each new exercise too
+    (tests/rendering/test_validation.py)."""
     longest_reason = ExclusionReason.NEEDS_SLIDERS
     for size in range(len(EXERCISE_ORDER) + 1):
         for subset in combinations(EXERCISE_ORDER, size):
@@ -59,8 +62,11 @@ def all_plans() -> Iterable[DayPlan]:
                 Exclusion(x, longest_reason) for x in EXERCISE_ORDER if x not in subset
             )
             for new in (None, *subset):
-                for holding in (False, True):
-                    for day in (1, 10_000):
+                for holding, day in product((False, True), (1, 10_000)):
+                    start_up = (holding, day) == (False, 10_000) or (
+                        new is None and (holding, day) == (True, 1)
+                    )
+                    if every_combination or start_up:
                         yield DayPlan(day, subset, new, excluded, holding, ACTIVE)
     yield DayPlan(1, (), None, (), False, ACTIVE, complete=True, nothing_left=True)
 
@@ -126,7 +132,7 @@ def validate_rendering(
 ) -> None:
     """Render every shape of every message in one language; ValueError/KeyError if one breaks."""
     texts = _RenderedOnce(texts.content)
-    for plan in all_plans():
+    for plan in all_plans(every_combination=every_combination):
         for message in render_routine(plan, texts):
             _check(message, f"the routine for day {plan.day} {plan.exercises}")
         if plan.exercises:
@@ -148,11 +154,19 @@ def validate_rendering(
 
 class _RenderedOnce(Texts):
     """The check renders the same text with the same values thousands of times (a stop
-    signal's words in every verdict, the list separators): each is rendered once."""
+    signal's words in every verdict, the list separators, a day's number): each once."""
 
     @cached_property
     def _rendered(self) -> dict[tuple[object, ...], str]:
         return {}
+
+    def number(self, value: int) -> str:
+        found = ("#number", value)
+        try:
+            return self._rendered[found]
+        except KeyError:
+            text = self._rendered[found] = super().number(value)
+            return text
 
     def t(self, key: str, /, **params: object) -> str:
         found = (key, *params.items())
