@@ -38,7 +38,7 @@ from bot.telegram.transport import AiohttpRequest
 from bot.usecases.conversation import MENU, menu_in
 from db import dispatch as dispatch_queries
 from db.engine import create_engine, create_session_factory
-from db.migrate import downgrade, upgrade
+from db.migrate import at_head, downgrade, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,10 @@ def build_application(
 
 async def migrate(engine: AsyncEngine, revision: str = "head", *, down: bool = False) -> None:
     """Apply migrations; on PostgreSQL one process at a time (an advisory lock), so processes
-    started together on a new database do not create the same tables at once."""
+    started together on a new database do not create the same tables at once. A database at
+    the head revision already needs nothing (one query, without loading Alembic)."""
+    if revision == "head" and not down and await at_head(engine):
+        return
     if engine.dialect.name != "postgresql":
         await (downgrade(engine, revision) if down else upgrade(engine, revision))
         return

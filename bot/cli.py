@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import InvalidToken, NetworkError
@@ -19,10 +20,12 @@ from bot.content import ContentError
 from bot.context import utc_now
 from bot.logs import configure_logging
 from bot.loop import run as run_loop
-from bot.runtime.webhook import ListenError, OpsServer, WebhookServer
 from bot.usecases.morning import dispatch_once
 from db.engine import create_engine
 from db.migrate import current_revision
+
+if TYPE_CHECKING:
+    from bot.runtime.webhook import OpsServer, WebhookServer
 
 log = logging.getLogger("bot")
 
@@ -133,6 +136,8 @@ def _startup_error(exc: Exception, settings: Settings | None) -> int:
     if isinstance(exc, ContentError):
         print(f"Content error: {text}", file=sys.stderr)
         return EXIT_CONFIG
+    from bot.runtime.webhook import ListenError  # aiohttp's server side: not loaded to poll
+
     if isinstance(exc, ListenError):
         print(f"Start-up error: {exc}.", file=sys.stderr)
     elif isinstance(exc, NetworkError):
@@ -182,6 +187,9 @@ async def _serve(settings: Settings, *, webhook: bool) -> int:
     """Run until SIGINT or SIGTERM, then stop quickly and cleanly."""
     if webhook:
         settings.require_webhook()
+    if webhook or settings.metrics_port:
+        # aiohttp's server side, only for the processes that serve HTTP.
+        from bot.runtime.webhook import OpsServer, WebhookServer
     with SingleProcessLock(settings):
         app, services = build_application(settings)
         runtime = Runtime.create(app, services)

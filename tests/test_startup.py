@@ -1,9 +1,11 @@
 """The bot's main process never loads the drawing stack: matplotlib, fpdf, Pillow, NumPy and
-fontTools are for the render workers (bot/rendering/offload.py), started on first need.
+fontTools are for the render workers (bot/rendering/offload.py), started on first need. Nor,
+polling on a database at the head revision, what it does not need to serve: Alembic (only to
+migrate) and aiohttp's server side (only for the webhook and ops servers).
 
 The real process (`bot.cli run`) is started against the local Bot API server, with an audit
-hook that names every drawing module imported and who imported it; it answers a person, then
-stops on SIGTERM and lists the drawing modules in its ``sys.modules`` at exit."""
+hook that names every such module imported and who imported it; it answers a person, then
+stops on SIGTERM and lists those modules in its ``sys.modules`` at exit."""
 
 from __future__ import annotations
 
@@ -18,25 +20,31 @@ import pytest
 
 from bot.cli import EXIT_CONFIG, main
 from bot.rendering import poses
+from db.engine import create_engine
+from db.migrate import upgrade
 from tests.support.botapi import BotApiServer
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "424242:startup-test-token-xxxxxxxxxxxxxxxx"
 DRAWING = ("matplotlib", "fpdf", "PIL", "numpy", "fontTools")
+NOT_NEEDED = ("alembic", "mako", "pygments", "aiohttp.web", "bot.runtime.webhook")
 
 SCRIPT = f"""
 import atexit, json, sys, traceback
 
-DRAWING = {DRAWING!r}
+UNWANTED = {DRAWING + NOT_NEEDED!r}
+
+def unwanted(name):
+    return any(name == m or name.startswith(m + ".") for m in UNWANTED)
 
 def hook(event, args):
-    if event == "import" and str(args[0]).split(".")[0] in DRAWING:
+    if event == "import" and unwanted(str(args[0])):
         where = [f"{{f.filename}}:{{f.lineno}}" for f in traceback.extract_stack()
                  if "/bot/" in f.filename or "/db/" in f.filename]
-        print("DRAWING-IMPORT", args[0], where[-1:] , file=sys.stderr, flush=True)
+        print("UNWANTED-IMPORT", args[0], where[-1:] , file=sys.stderr, flush=True)
 
 def report():
-    loaded = sorted(m for m in sys.modules if m.split(".")[0] in DRAWING)
+    loaded = sorted(m for m in sys.modules if unwanted(m))
     print("LOADED", json.dumps(loaded), flush=True)
 
 sys.addaudithook(hook)
@@ -47,13 +55,19 @@ sys.exit(main(["run"]))
 
 
 async def test_the_running_bot_imports_no_drawing_library(tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+    engine = create_engine(database)
+    try:
+        await upgrade(engine)  # at the head revision: nothing to migrate
+    finally:
+        await engine.dispose()
     async with BotApiServer() as server:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))},
             "PYTHONPATH": str(ROOT),
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": server.base_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+            "DATABASE_URL": database,
             "RATE_LIMIT": "false",
         }
         process = await asyncio.create_subprocess_exec(
@@ -84,7 +98,7 @@ async def test_the_running_bot_imports_no_drawing_library(tmp_path: Path) -> Non
     out, err = stdout.decode(), stderr.decode()
     assert process.returncode == 0, out + err
     assert "not a doctor" in server.messages(7)[0].text
-    assert "DRAWING-IMPORT" not in err, err
+    assert "UNWANTED-IMPORT" not in err, err
     loaded = [line for line in out.splitlines() if line.startswith("LOADED ")]
     assert loaded, out + err
     assert json.loads(loaded[-1].removeprefix("LOADED ")) == []

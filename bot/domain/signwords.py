@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 from types import MappingProxyType
 
 __all__ = ["PHRASES", "may_be_question", "normalise", "signs_named"]
@@ -214,12 +215,18 @@ PHRASES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 
-_COMPILED: MappingProxyType[str, re.Pattern[str]] = MappingProxyType(
-    {
-        sign: re.compile("|".join(f"(?:\\b{p}\\b)" for p in patterns))
-        for sign, patterns in PHRASES.items()
-    }
-)
+
+@cache
+def _compiled() -> MappingProxyType[str, re.Pattern[str]]:
+    """Each sign's phrasings as one pattern, compiled on the first free text (about 50 ms: not
+    at start-up)."""
+    return MappingProxyType(
+        {
+            sign: re.compile("|".join(f"(?:\\b{p}\\b)" for p in patterns))
+            for sign, patterns in PHRASES.items()
+        }
+    )
+
 
 # A negation right before the words rules them out ("no fever", "pas de fièvre").
 _NEGATED = re.compile(
@@ -248,7 +255,7 @@ def signs_named(text: str) -> tuple[str, ...]:
     name; empty when it names none."""
     clauses = [f" {c.strip()} " for c in _CLAUSES.split(normalise(text)) if c.strip()]
     found = []
-    for sign, pattern in _COMPILED.items():
+    for sign, pattern in _compiled().items():
         if any(_names(pattern, clause) for clause in clauses):
             found.append(sign)
     return tuple(found)

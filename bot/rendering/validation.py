@@ -4,10 +4,10 @@ ContentError naming the language), never a chat."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
-from functools import cache, partial
-from itertools import combinations
+from functools import cache, cached_property, partial
+from itertools import combinations, product
 from zoneinfo import ZoneInfo
 
 from bot.content import Content, ContentError
@@ -50,8 +50,11 @@ NONCE = "AbCdEfGh"
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
-def all_plans() -> Iterable[DayPlan]:
-    """Every routine shape the progression can produce (a superset: every subset of exercises)."""
+def all_plans(*, every_combination: bool = False) -> Iterable[DayPlan]:
+    """Every routine shape the progression can produce (a superset: every subset of exercises,
+    each with each of them new). A hold and the first day change one line each: at start-up
+    each subset is rendered with them once; ``every_combination``, with each new exercise too
+    (tests/rendering/test_validation.py)."""
     longest_reason = ExclusionReason.NEEDS_SLIDERS
     for size in range(len(EXERCISE_ORDER) + 1):
         for subset in combinations(EXERCISE_ORDER, size):
@@ -59,8 +62,11 @@ def all_plans() -> Iterable[DayPlan]:
                 Exclusion(x, longest_reason) for x in EXERCISE_ORDER if x not in subset
             )
             for new in (None, *subset):
-                for holding in (False, True):
-                    for day in (1, 10_000):
+                for holding, day in product((False, True), (1, 10_000)):
+                    start_up = (holding, day) == (False, 10_000) or (
+                        new is None and (holding, day) == (True, 1)
+                    )
+                    if every_combination or start_up:
                         yield DayPlan(day, subset, new, excluded, holding, ACTIVE)
     yield DayPlan(1, (), None, (), False, ACTIVE, complete=True, nothing_left=True)
 
@@ -93,26 +99,50 @@ def _check(text: str, what: str, limit: int | None = None) -> None:
         raise ValueError(f"{what} is too long")
 
 
-def validate_rendering(texts: Texts, commands: Sequence[str] = ()) -> None:
-    """Render every shape of every message in one language; ValueError/KeyError if one breaks."""
-    for plan in all_plans():
-        for message in render_routine(plan, texts):
-            _check(message, f"the routine for day {plan.day} {plan.exercises}")
-        if plan.exercises:
-            routine_replies(plan, 123_456_789, texts)
-    next_plans = [DayPlan(9, EXERCISE_ORDER, x, (), False, ACTIVE) for x in EXERCISE_ORDER]
-    next_plans += [
+# The zones and next plans a verdict is rendered with: no number known, a country with its own
+# words, numbers with an "also", the longest numbers; each kind of "what comes next".
+ZONES = (None, "Europe/London", "America/New_York", "Australia/Sydney")
+
+
+def next_plans() -> list[DayPlan]:
+    return [
+        *(DayPlan(9, EXERCISE_ORDER, x, (), False, ACTIVE) for x in EXERCISE_ORDER),
         DayPlan(9, (1,), None, (), True, ACTIVE),
         DayPlan(9, (), None, (), True, ACTIVE),
         DayPlan(9, (1,), None, (), False, ACTIVE),
     ]
-    zones = (None, "Europe/London", "America/New_York", "Australia/Sydney")
+
+
+def verdict_cases(*, every_combination: bool = False) -> Iterator[tuple[str | None, DayPlan]]:
+    """The (zone, next plan) pairs each verdict is rendered with: at start-up every zone and
+    every next plan (each text and each branch of the message, about 11 messages a verdict);
+    ``every_combination``, all 32 of them. The combinations differ only by how long they are,
+    which is a property of the shipped files: tests/rendering/test_validation.py renders them
+    all in every language, so that start-up does not have to (0.3 s, half of it)."""
+    plans = next_plans()
+    if every_combination:
+        yield from product(ZONES, plans)
+        return
+    yield from ((zone, plans[0]) for zone in ZONES)
+    yield from ((ZONES[-1], plan) for plan in plans[1:])
+
+
+def validate_rendering(
+    texts: Texts, commands: Sequence[str] = (), *, every_combination: bool = False
+) -> None:
+    """Render every shape of every message in one language; ValueError/KeyError if one breaks."""
+    texts = _RenderedOnce(texts.content)
+    for plan in all_plans(every_combination=every_combination):
+        for message in render_routine(plan, texts):
+            _check(message, f"the routine for day {plan.day} {plan.exercises}")
+        if plan.exercises:
+            routine_replies(plan, 123_456_789, texts)
     verdicts = list(all_verdicts())
     for verdict in verdicts:
-        for zone in zones:
-            for plan in next_plans:
-                text = render_verdicts([verdict, verdicts[0]], texts, zone=zone, next_plan=plan)
-                _check(text, f"the verdict text for {verdict.lead_rule!r}")
+        for zone, plan in verdict_cases(every_combination=every_combination):
+            text = render_verdicts([verdict, verdicts[0]], texts, zone=zone, next_plan=plan)
+            _check(text, f"the verdict text for {verdict.lead_rule!r}")
+        for zone in ZONES:
             render_screening(verdict, texts, zone=zone)
     render_screening(Verdict(Tier.NONE, (STEADY,), ProgramAction()), texts)
     _check(render_guidance(texts), "the program guidance")
@@ -120,6 +150,31 @@ def validate_rendering(texts: Texts, commands: Sequence[str] = ()) -> None:
         for picture in exercise_pictures(exercise, texts):
             _check(picture.caption, f"the caption of picture {picture.key}", MAX_CAPTION_LENGTH)
     _validate_conversation(texts, commands)
+
+
+class _RenderedOnce(Texts):
+    """The check renders the same text with the same values thousands of times (a stop
+    signal's words in every verdict, the list separators, a day's number): each once."""
+
+    @cached_property
+    def _rendered(self) -> dict[tuple[object, ...], str]:
+        return {}
+
+    def number(self, value: int) -> str:
+        found = ("#number", value)
+        try:
+            return self._rendered[found]
+        except KeyError:
+            text = self._rendered[found] = super().number(value)
+            return text
+
+    def t(self, key: str, /, **params: object) -> str:
+        found = (key, *params.items())
+        try:
+            return self._rendered[found]
+        except KeyError:
+            text = self._rendered[found] = super().t(key, **params)
+            return text
 
 
 def _validate_conversation(texts: Texts, commands: Sequence[str]) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine
-from db.migrate import current_revision, downgrade, upgrade
+from db.migrate import at_head, current_revision, downgrade, head_revision, upgrade
 from db.models import Base
 
 TABLES = {"patients", "daily_sessions", "symptom_reports", "safety_events"}
@@ -30,6 +30,29 @@ async def test_upgrade_to_head_then_downgrade_to_base(database_url: str) -> None
 
         await upgrade(engine)  # and up again: the downgrade left nothing behind
         assert TABLES <= await _tables(engine)
+    finally:
+        await engine.dispose()
+
+
+def test_the_head_read_from_the_scripts_is_alembics() -> None:
+    """Start-up reads the head revision from the scripts' assignments, without Alembic."""
+    from alembic.script import ScriptDirectory
+
+    from db.migrate import alembic_config
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_at_head_only_when_nothing_is_left_to_migrate(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        assert not await at_head(engine)  # a new database: no version table
+        await upgrade(engine, "0004")
+        assert not await at_head(engine)
+        await upgrade(engine)
+        assert await at_head(engine)
+        await downgrade(engine, "base")
+        assert not await at_head(engine)
     finally:
         await engine.dispose()
 
