@@ -25,8 +25,9 @@ from bot.content import DEFAULT_LANGUAGE
 from bot.context import BotApplication, BotContext, BotData, Services, utc_now
 from bot.metrics import Metrics
 from bot.rendering.i18n import available_languages, texts_for
+from bot.rendering.media_folder import media_path
 from bot.rendering.motion import missing_animations
-from bot.rendering.offload import Renderer, media_file, media_path
+from bot.rendering.offload import Renderer, media_file
 from bot.rendering.poses import load_pictures
 from bot.rendering.validation import validate_all
 from bot.runtime.jobs import JobState, on_error, schedule_jobs

@@ -28,6 +28,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.rendering.i18n import texts_for
+from bot.rendering.media_folder import kept
 from bot.rendering.motion import (
     FPS,
     Counter,
@@ -37,7 +38,6 @@ from bot.rendering.motion import (
     frames,
     parse_animation_key,
 )
-from bot.rendering.offload import kept
 from bot.rendering.pictures import BACKGROUND, FIGURE_COLOUR, draw_scene
 from bot.rendering.poses import closeup_for, load_pictures
 

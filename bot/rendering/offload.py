@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 
 from bot.domain.progress import Progress
 from bot.rendering.i18n import texts_for
-from bot.rendering.motion import animation_path, is_animation_key
-from bot.rendering.poses import picture_version
+from bot.rendering.media_folder import kept, media_path
+from bot.rendering.motion import is_animation_key
 from bot.rendering.progress_texts import has_enough_for_chart, report_filename
 
 T = TypeVar("T")
@@ -54,15 +54,6 @@ def picture_png(key: str) -> bytes:
     return render_key(key)
 
 
-def media_path(key: str, folder: Path) -> Path:
-    """Where the current version of a picture or an animation is kept in ``folder``:
-    ``e3s2-left-<hash>.png``, ``a3-left-en-<hash>.mp4`` (the hash of its poses, texts and
-    drawing code; computed without drawing)."""
-    if is_animation_key(key):
-        return animation_path(key, folder)
-    return folder / (picture_version(key).replace(":", "-") + ".png")
-
-
 def media_file(key: str, folder: Path | None = None) -> bytes:
     """A picture's PNG (``e3s2-left``) or an animation's MP4 (``a3-left-en``), in a worker:
     read from ``folder`` when it was drawn before, else drawn and kept there."""
@@ -73,28 +64,6 @@ def media_file(key: str, folder: Path | None = None) -> bytes:
     if folder is None:
         return picture_png(key)
     return kept(media_path(key, folder), key, picture_png)
-
-
-def kept(path: Path, key: str, draw: Callable[[str], bytes]) -> bytes:
-    """The file at ``path`` (a version of ``key``), or ``draw(key)`` written there first; an
-    earlier version of ``key`` in the same folder is removed (it is never sent again)."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        pass
-    data = draw(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written aside and renamed: a worker that dies mid-write leaves no half file behind.
-    partial = path.with_suffix(f".{os.getpid()}.part")
-    partial.write_bytes(data)
-    partial.replace(path)
-    for old in path.parent.glob(f"{key}-{'[0-9a-f]' * _HASH_LENGTH}{path.suffix}"):
-        if old != path:
-            old.unlink(missing_ok=True)
-    return data
-
-
-_HASH_LENGTH = 12
 
 
 def _exit_with_parent() -> None:

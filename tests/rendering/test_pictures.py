@@ -18,7 +18,8 @@ import pytest
 from bot.content import LOCALES_DIR, ContentError, load_content, parse_catalogue, read_toml
 from bot.domain.program import EXERCISE_ORDER
 from bot.rendering import pictures, poses
-from bot.rendering.offload import media_file, media_path
+from bot.rendering.media_folder import media_path
+from bot.rendering.offload import media_file
 from bot.rendering.pictures import (
     TELEGRAM_MAX_BYTES,
     check_photo,
