@@ -122,8 +122,9 @@ async def inbox_states(url: str) -> dict[str, int]:
                 select(InboxUpdate.state, func.count()).group_by(InboxUpdate.state)
             )
             states = {str(getattr(state, "value", state)): int(n) for state, n in rows.all()}
-            delivered = select(func.count()).where(InboxUpdate.delivered > 0)
-            states["some replies recorded"] = int((await conn.execute(delivered)).scalar_one())
+            if hasattr(InboxUpdate, "delivered"):  # (a tree from before it was recorded: not)
+                recorded = select(func.count()).where(InboxUpdate.delivered > 0)
+                states["replies recorded"] = int((await conn.execute(recorded)).scalar_one())
             return states
     finally:
         await engine.dispose()
