@@ -114,7 +114,7 @@ async def mark_applied(db: AsyncSession, update_id: int, response: dict[str, Any
     return _rowcount(result) == 1
 
 
-async def mark_done(db: AsyncSession, update_ids: Sequence[int], now: datetime) -> None:
+async def mark_done(db: Executor, update_ids: Sequence[int], now: datetime) -> None:
     """Handled and answered (several at once: the pipeline marks them in groups)."""
     if not update_ids:
         return

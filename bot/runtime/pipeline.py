@@ -327,9 +327,8 @@ class Pipeline:
         """Record handled updates done (tried again with backoff if the database fails)."""
         for attempt in range(MAX_ATTEMPTS):
             try:
-                async with self.services.sessions() as db:
+                async with self._recorder.begin() as db:
                     await inbox.mark_done(db, list(update_ids), self.services.clock())
-                    await db.commit()
                 return update_ids
             except Exception:
                 if attempt + 1 == MAX_ATTEMPTS:
@@ -344,8 +343,14 @@ class Pipeline:
             await inbox.record_delivered(db, counts)
         return dict.fromkeys(counts)
 
-    async def _delivered(self, item: Item) -> None:
-        await self._sent.call(item.update_id, item.delivered)
+    async def _delivered(self, item: Item, last: bool) -> None:
+        """A reply went out: its update is marked done after the last one (before the message
+        ids it tracks are stored, so a restart does not send it again), or its count recorded."""
+        if last:
+            await self._done.call(item.update_id, None)
+            item.state = InboxState.DONE
+        else:
+            await self._sent.call(item.update_id, item.delivered)
 
     async def _handle(self, item: Item, slot: _Slot) -> None:
         started = time.monotonic()
@@ -364,7 +369,8 @@ class Pipeline:
                 await self._quarantine(item, error.cause)
                 return
             if error is None:
-                await self._done.call(item.update_id, None)
+                if item.state is not InboxState.DONE:  # (no reply, or a chat that is gone)
+                    await self._done.call(item.update_id, None)
                 self.processed += 1
                 metrics = self.services.metrics
                 if metrics is not None:

@@ -2,7 +2,7 @@
 ``respond_to`` for an update's answer (a reply, a redelivered stored reply, or the "nothing was
 lost" apology): the callback answer first, then the replies in order; the message ids the use
 case asked to track are stored, and a chat that is gone marks the person inactive (the pipeline
-records each reply as it goes out, and marks the update done once this returns).
+records each reply as it goes out, the last by marking the update done).
 ``broadcaster`` for what is sent unasked: the morning, follow-ups, nudges and the weekly look
 back."""
 
@@ -29,11 +29,11 @@ async def respond_to(
     response: Response,
     route: Mapping[str, Any],
     *,
-    record: Callable[[Item], Awaitable[None]] | None = None,
+    record: Callable[[Item, bool], Awaitable[None]] | None = None,
 ) -> None:
     """Deliver a response to the chat in ``route``; ``item`` is its update (None outside the
-    inbox), whose progress (``record``ed after each reply) lets a retry, or a restart after a
-    crash, skip what was already delivered."""
+    inbox), whose progress (``record``ed after each reply, with whether it was the last) lets a
+    retry, or a restart after a crash, skip what was already delivered."""
     chat_id = int(route["chat_id"])
     query_id = route.get("query_id")
     if isinstance(query_id, str) and not (item is not None and item.query_answered):
@@ -46,7 +46,7 @@ async def respond_to(
         if item is not None:
             item.delivered = count
             if record is not None:
-                await record(item)
+                await record(item, count == len(response.replies))
 
     try:
         delivered = await deliver(
