@@ -33,6 +33,17 @@ def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine
     return create_async_engine(url, echo=echo, **kwargs)
 
 
+def one_connection(engine: AsyncEngine) -> AsyncEngine:
+    """An engine of one connection to ``engine``'s database, for a few small statements that
+    must not wait in ``engine``'s pool behind the others (the pipeline's record of each reply
+    delivered). An in-memory SQLite database is ``engine`` itself (another engine would open
+    another database)."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return engine
+    return create_engine(url.render_as_string(hide_password=False), pool_size=1, max_overflow=0)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -1,10 +1,11 @@
 """The update inbox's queries: store each update before it is confirmed to Telegram, mark it
-applied in the transaction of its effects, done once answered, failed when quarantined; and the
-per-person leases that keep each person's updates in order across processes (PostgreSQL)."""
+applied in the transaction of its effects, its replies counted as each one is delivered, done
+once answered, failed when quarantined; and the per-person leases that keep each person's
+updates in order across processes (PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -30,7 +31,7 @@ class Item:
     state: InboxState = InboxState.RECEIVED
     response: dict[str, Any] | None = None
     attempts: int = 0
-    delivered: int = 0  # replies already delivered (in this process)
+    delivered: int = 0  # replies already delivered (recorded as each one goes out)
     query_answered: bool = False  # the button press was answered (in this process)
 
 
@@ -95,17 +96,36 @@ _MARK_DONE = (
 )
 
 
+_RECORD_DELIVERED = (
+    update(_inbox)
+    .where(
+        _inbox.c.update_id == bindparam("one_id"),
+        # Only a stored response is delivered again after a crash (an update not applied yet
+        # is handled anew), so only its progress counts.
+        _inbox.c.state == InboxState.APPLIED.value,
+    )
+    .values(delivered=bindparam("count"))
+)
+
+
 async def mark_applied(db: AsyncSession, update_id: int, response: dict[str, Any]) -> bool:
     """In the transaction of the update's effects: False if it was applied before."""
     result = await db.execute(_MARK_APPLIED, {"one_id": update_id, "stored_response": response})
     return _rowcount(result) == 1
 
 
-async def mark_done(db: AsyncSession, update_ids: Sequence[int], now: datetime) -> None:
+async def mark_done(db: Executor, update_ids: Sequence[int], now: datetime) -> None:
     """Handled and answered (several at once: the pipeline marks them in groups)."""
     if not update_ids:
         return
     await db.execute(_MARK_DONE, {"some_ids": list(update_ids), "done_at": now})
+
+
+async def record_delivered(db: Executor, counts: Mapping[int, int]) -> None:
+    """How many replies of each update (update_id -> count) went out: a restart after a crash
+    sends only the rest. Several updates at once (the pipeline records them in groups)."""
+    if counts:
+        await db.execute(_RECORD_DELIVERED, [{"one_id": k, "count": n} for k, n in counts.items()])
 
 
 async def mark_failed(db: AsyncSession, update_id: int, error: str, now: datetime) -> None:
@@ -142,11 +162,12 @@ _COLUMNS = (
     _inbox.c.state,
     _inbox.c.response,
     _inbox.c.attempts,
+    _inbox.c.delivered,
 )
 
 
 def _item(row: Any) -> Item:
-    return Item(row[0], row[1], row[2], InboxState(row[3]), row[4], row[5])
+    return Item(row[0], row[1], row[2], InboxState(row[3]), row[4], row[5], row[6])
 
 
 async def open_items(

@@ -286,7 +286,8 @@ class InboxUpdate(Base):
 
     ``person_key`` (the sender, or the chat) orders each person's updates; ``response`` holds
     what the bot answers, written in the same transaction as the update's effects, so a replay
-    after a crash delivers it instead of applying the update twice.
+    after a crash delivers it instead of applying the update twice, from the reply after the
+    ``delivered`` ones.
     """
 
     __tablename__ = "inbox_updates"
@@ -303,6 +304,8 @@ class InboxUpdate(Base):
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     error: Mapped[str | None] = mapped_column(String(64))
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    delivered: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    """How many of ``response``'s replies went out, recorded as each one is delivered."""
     finished_at: Mapped[datetime | None]
 
 

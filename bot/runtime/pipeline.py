@@ -40,7 +40,7 @@ from bot.rendering.replies import ChatGone, Reply, Response
 from bot.runtime.batching import Grouped
 from bot.runtime.respond import respond_to
 from db import inbox
-from db.engine import autocommit
+from db.engine import autocommit, one_connection
 from db.inbox import Item
 from db.models import InboxState
 
@@ -106,6 +106,10 @@ class Pipeline:
         self._slots = asyncio.Semaphore(concurrency)
         # Bookkeeping statements, each run for a group of people at once.
         self._done: Grouped[int, None, None] = Grouped(self._mark_done)
+        self._sent: Grouped[int, int, None] = Grouped(self._record_delivered)
+        # Its own connection: a record must not wait in the pool behind the updates being
+        # applied, since a crash in that wait sends the reply again.
+        self._recorder = one_connection(services.engine)
         self._claims: Grouped[int, _Ask, _Claimed | None] = Grouped(self._claim_group)
         self._releases: Grouped[int, None, bool] = Grouped(self._release_group)
         self._leased: dict[int, datetime] = {}  # person -> when this process last took the lease
@@ -226,6 +230,8 @@ class Pipeline:
             await asyncio.gather(*pending, return_exceptions=True)
         await self._done.idle()
         await self._releases.idle()
+        if self._recorder is not self.services.engine:
+            await self._recorder.dispose()
         if self.shared:
             async with self.services.sessions() as db:
                 await inbox.drop_leases(db, self.owner)
@@ -321,15 +327,30 @@ class Pipeline:
         """Record handled updates done (tried again with backoff if the database fails)."""
         for attempt in range(MAX_ATTEMPTS):
             try:
-                async with self.services.sessions() as db:
+                async with self._recorder.begin() as db:
                     await inbox.mark_done(db, list(update_ids), self.services.clock())
-                    await db.commit()
                 return update_ids
             except Exception:
                 if attempt + 1 == MAX_ATTEMPTS:
                     raise
                 await self._sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
         return update_ids  # (not reached: the last failure raised)
+
+    async def _record_delivered(self, counts: dict[int, int]) -> dict[int, None]:
+        """Record how many replies of each update went out, as each goes out: a crash repeats
+        at most the reply between its sending and this commit."""
+        async with self._recorder.begin() as db:
+            await inbox.record_delivered(db, counts)
+        return dict.fromkeys(counts)
+
+    async def _delivered(self, item: Item, last: bool) -> None:
+        """A reply went out: its update is marked done after the last one (before the message
+        ids it tracks are stored, so a restart does not send it again), or its count recorded."""
+        if last:
+            await self._done.call(item.update_id, None)
+            item.state = InboxState.DONE
+        else:
+            await self._sent.call(item.update_id, item.delivered)
 
     async def _handle(self, item: Item, slot: _Slot) -> None:
         started = time.monotonic()
@@ -348,7 +369,8 @@ class Pipeline:
                 await self._quarantine(item, error.cause)
                 return
             if error is None:
-                await self._done.call(item.update_id, None)
+                if item.state is not InboxState.DONE:  # (no reply, or a chat that is gone)
+                    await self._done.call(item.update_id, None)
                 self.processed += 1
                 metrics = self.services.metrics
                 if metrics is not None:
@@ -387,7 +409,14 @@ class Pipeline:
         answer = await handle(self.services, update, self.app.bot.username)
         slot.give_back()  # the response is ready: waiting on Telegram holds no processing place
         if answer is not None:
-            await respond_to(self.services, self.app, item, answer.response, answer.route)
+            await respond_to(
+                self.services,
+                self.app,
+                item,
+                answer.response,
+                answer.route,
+                record=self._delivered,
+            )
 
     async def _redeliver(self, item: Item) -> None:
         """Deliver the stored response of an update whose effects are already committed."""
@@ -396,7 +425,7 @@ class Pipeline:
         chat_id = route.get("chat_id")
         if isinstance(chat_id, int):
             response = Response.from_json(data)
-            await respond_to(self.services, self.app, item, response, route)
+            await respond_to(self.services, self.app, item, response, route, record=self._delivered)
 
     async def _quarantine(self, item: Item, error: BaseException) -> None:
         """Give up on an update: stored as failed; the person is told, kindly, where possible."""

@@ -2,13 +2,14 @@
 ``respond_to`` for an update's answer (a reply, a redelivered stored reply, or the "nothing was
 lost" apology): the callback answer first, then the replies in order; the message ids the use
 case asked to track are stored, and a chat that is gone marks the person inactive (the pipeline
-marks the update done once this returns). ``broadcaster`` for what is sent unasked: the
-morning, follow-ups, nudges and the weekly look back."""
+records each reply as it goes out, the last by marking the update done).
+``broadcaster`` for what is sent unasked: the morning, follow-ups, nudges and the weekly look
+back."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.context import BotApplication, Broadcast, Services
@@ -27,9 +28,12 @@ async def respond_to(
     item: Item | None,
     response: Response,
     route: Mapping[str, Any],
+    *,
+    record: Callable[[Item, bool], Awaitable[None]] | None = None,
 ) -> None:
     """Deliver a response to the chat in ``route``; ``item`` is its update (None outside the
-    inbox), whose progress lets a retry skip what was already delivered."""
+    inbox), whose progress (``record``ed after each reply, with whether it was the last) lets a
+    retry, or a restart after a crash, skip what was already delivered."""
     chat_id = int(route["chat_id"])
     query_id = route.get("query_id")
     if isinstance(query_id, str) and not (item is not None and item.query_answered):
@@ -38,9 +42,11 @@ async def respond_to(
             item.query_answered = True
     skip = item.delivered if item is not None else 0
 
-    def progress(count: int) -> None:
+    async def progress(count: int) -> None:
         if item is not None:
             item.delivered = count
+            if record is not None:
+                await record(item, count == len(response.replies))
 
     try:
         delivered = await deliver(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from io import BytesIO
 from typing import Any, Protocol
 
@@ -113,9 +113,10 @@ async def deliver(
     private: bool = True,
     priority: Priority = Priority.INTERACTIVE,
     skip: int = 0,
-    on_sent: Callable[[int], Any] | None = None,
+    on_sent: Callable[[int], Awaitable[object]] | None = None,
 ) -> Delivered:
-    """Send (or edit) each reply in order, from the ``skip``-th on; raises ChatGone."""
+    """Send (or edit) each reply in order, from the ``skip``-th on, awaiting ``on_sent`` with
+    the number delivered so far after each one; raises ChatGone."""
     done = Delivered()
     for index, reply in enumerate(response.replies):
         if index < skip:
@@ -139,7 +140,7 @@ async def deliver(
             if reply.track:
                 done.tracked.append((reply.track, message_id))
         if on_sent is not None:
-            on_sent(index + 1)
+            await on_sent(index + 1)
     return done
 
 

@@ -103,6 +103,29 @@ async def test_mark_attempt_then_mark_failed(sessions: async_sessionmaker[AsyncS
     assert row.error == long_error[:64]
 
 
+async def test_record_delivered_counts_the_replies_of_applied_updates(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Each reply is counted as it goes out (a restart sends only the rest); an update not
+    applied yet, or finished, keeps its count: it is handled anew, or not at all."""
+    await accept(sessions, item(1), item(2), item(3), item(4))
+    async with sessions() as db:
+        for update_id in (1, 2, 3):
+            await inbox.mark_applied(db, update_id, {"replies": [{"text": "a"}, {"text": "b"}]})
+        await inbox.mark_done(db, [3], NOW)
+        await db.commit()
+    async with engine.begin() as conn:
+        await inbox.record_delivered(conn, {1: 1, 2: 1, 3: 1, 4: 1})
+        await inbox.record_delivered(conn, {2: 2})
+        await inbox.record_delivered(conn, {})
+    async with sessions() as db:
+        loaded = {i.update_id: i.delivered for i in await inbox.open_items(db)}
+        one = await inbox.load(db, 1)
+    assert loaded == {1: 1, 2: 2, 4: 0}
+    assert one is not None and (one.state, one.delivered) == (InboxState.APPLIED, 1)
+    assert (await stored(sessions, 3)).delivered == 0
+
+
 async def test_open_items_in_update_id_order_per_person(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -231,6 +231,46 @@ async def test_crash_mid_processing_loses_nothing_and_applies_nothing_twice(
         await engine.dispose()
 
 
+async def test_a_reply_that_went_out_before_a_crash_is_not_sent_again(
+    database_url: str, tmp_path: Path
+) -> None:
+    """kill -9 after the first of /start's two messages went out, while the second is on its
+    way: each reply is recorded as it goes out, so the new process sends only the second."""
+    newcomer = 401
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    try:
+        await upgrade(engine)
+        async with BotApiServer() as server:
+            async with bot_process(server, database_url, tmp_path) as first:
+                second_message = server.hold("sendMessage", chat_id=newcomer, after=1)
+                start = server.send_text(newcomer, "/start")["update_id"]
+                await second_message.wait_held(timeout=WAIT)
+                # Recorded before the second reply was sent (the restart reads it).
+                row = (await inbox_rows(sessions))[start]
+                assert (row.state, row.delivered) == (InboxState.APPLIED, 1)
+                said = texts(server, newcomer)
+                assert len(said) == 1, said
+                first.kill()  # SIGKILL
+                await first.wait()
+            # Answered to a dead process: its outcome unknown to the bot, it may go out twice.
+            second_message.release()
+            async with bot_process(server, database_url, tmp_path) as second:
+                await until(lambda: _state_is(sessions, start, InboxState.DONE))
+                second.send_signal(signal.SIGTERM)
+                _out, err = await asyncio.wait_for(second.communicate(), timeout=WAIT)
+                assert second.returncode == 0, err.decode()
+        again = texts(server, newcomer)
+        assert again.count(said[0]) == 1, again  # the first reply went out once
+        assert "May I store your answers?" in again[-1]
+    finally:
+        await engine.dispose()
+
+
+async def _state_is(sessions: Sessions, update_id: int, state: InboxState) -> bool:
+    return (await inbox_rows(sessions))[update_id].state == state
+
+
 # --------------------------------------------------------------------------- applied once
 
 

@@ -60,9 +60,12 @@ def _retry_after(status: int, description: str) -> JSON | None:
 class Hold:
     """Requests parked by `BotApiServer.hold` until `release()`, to force an ordering."""
 
-    def __init__(self, server: ServerState, method: str, chat_id: int | None) -> None:
+    def __init__(
+        self, server: ServerState, method: str, chat_id: int | None, after: int = 0
+    ) -> None:
         self.method = canonical(method)
         self.chat_id = chat_id
+        self.after = after  # matching requests still let through before parking begins
         self._key = method.lower()
         self._server = server
         self._parked: list[asyncio.Future[None]] = []
@@ -83,7 +86,12 @@ class Hold:
         """Whether a request of lower-cased method `key` with `params` is parked by this."""
         if self.released or key != self._key:
             return False
-        return self.chat_id is None or params.get("chat_id") == self.chat_id
+        if self.chat_id is not None and params.get("chat_id") != self.chat_id:
+            return False
+        if self.after > 0:
+            self.after -= 1  # (asked once per request: a request let through is not parked)
+            return False
+        return True
 
     async def park(self) -> None:
         """Wait until released (called by the server for each matching request)."""
@@ -178,13 +186,14 @@ class FaultsMixin(ServerState):
         """Undo `fail_chat` for `chat_id`."""
         self._chat_failures.pop(chat_id, None)
 
-    def hold(self, method: str, *, chat_id: int | None = None) -> Hold:
-        """Park requests of `method` (to `chat_id` if given) until the returned Hold's release().
+    def hold(self, method: str, *, chat_id: int | None = None, after: int = 0) -> Hold:
+        """Park requests of `method` (to `chat_id` if given), from the one after the next `after`
+        on, until the returned Hold's release().
 
         Parked requests count as in flight, so `settle()` waits for them; `stop()` releases
         every hold.
         """
-        hold = Hold(self, method, chat_id)
+        hold = Hold(self, method, chat_id, after)
         self._holds.append(hold)
         return hold
 

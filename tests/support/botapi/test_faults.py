@@ -87,6 +87,18 @@ async def test_hold_by_chat_lets_other_chats_through(server: BotApiServer, bot: 
     assert server.last_message(USER).text == "parked"
 
 
+async def test_hold_after_lets_the_first_requests_through(server: BotApiServer, bot: Bot) -> None:
+    hold = server.hold("sendMessage", chat_id=USER, after=1)
+    await bot.send_message(OTHER, "another chat: not counted")
+    await bot.send_message(USER, "let through")
+    parked = asyncio.create_task(bot.send_message(USER, "parked"))
+    await hold.wait_held()
+    assert [m.text for m in server.messages(USER)] == ["let through"]
+    hold.release()
+    await parked
+    assert [m.text for m in server.messages(USER)] == ["let through", "parked"]
+
+
 async def test_released_requests_meet_failures_in_arrival_order(
     server: BotApiServer, bot: Bot
 ) -> None:
