@@ -895,7 +895,6 @@ async def test_concurrent_broadcast_keeps_table_bounded() -> None:
     [
         {"overall_per_second": 0},
         {"per_chat_per_second": -1},
-        {"group_per_minute": 0},
         {"per_chat_burst": 0},
         {"max_retries": -1},
         {"max_tracked_chats": 0},
