@@ -6,8 +6,8 @@ Pure (no matplotlib, no NumPy): the main process uses it to name an animation an
 so an uploaded animation's file_id is kept per version like a picture's. The render workers
 (``bot/rendering/animations.py``) draw the frames and encode them.
 
-One animation shows one repetition of the movement at a calm pace, with the dose's count drawn
-in the frame ("1 / 10": the one repetition shown, of about ten), or for the piriformis stretch
+One animation shows the whole dose at a calm pace, each repetition numbered in the frame
+("3 / 10", then "4 / 10"... to "10 / 10"), or for the piriformis stretch
 (exercise 5) the three holds with their timer running at real speed ("0:18 / 0:30 · hold 2 of
 3"), the leg let go and resting between them ("Rest · then hold 2 of 3"); it loops. Every
 in-between frame is held to the same anatomical checks as the stages (``check_frames``).
@@ -77,7 +77,8 @@ class Motion:
     dose: Dose
 
 
-# One repetition each, at a calm pace (seconds); the article's doses (exercises.toml).
+# One repetition each, at a calm pace (seconds), shown as many times as the article's dose says
+# (exercises.toml).
 MOTIONS: Final[Mapping[int, Motion]] = {
     # Up step by step (on the elbows, elbows closer, the press-up), then back down.
     1: Motion(
@@ -327,7 +328,23 @@ def _over_the_floor(a: Pose, b: Pose) -> frozenset[str]:
 
 @cache
 def frames(exercise_id: int, side: str | None) -> tuple[Frame, ...]:
-    """The animation's frames (drawn once each; ``repeat`` says for how many video frames)."""
+    """The animation's frames (drawn once each; ``repeat`` says for how many video frames):
+    every repetition of the dose, each with its number, so that the loop is the whole set
+    ("1 / 20" to "20 / 20") and a person can move along with it."""
+    one = repetition(exercise_id, side)
+    count = MOTIONS[exercise_id].dose.count
+    if not count:
+        return one
+    return tuple(
+        replace(frame, counter=Counter("count", number, count))
+        for number in range(1, count + 1)
+        for frame in one
+    )
+
+
+@cache
+def repetition(exercise_id: int, side: str | None) -> tuple[Frame, ...]:
+    """One repetition's frames (the whole of exercise 5: its three holds), numbered 1."""
     exercise = load_pictures().exercises[exercise_id]
     motion = MOTIONS[exercise_id]
     dose = motion.dose
@@ -370,14 +387,15 @@ def _counter(dose: Dose, step: Step, holds: int) -> Counter:
 
 
 def duration(exercise_id: int) -> float:
-    """The animation's length in seconds (one loop)."""
+    """The animation's length in seconds (one loop: every repetition of the dose)."""
     return sum(f.repeat for f in frames(exercise_id, DEFAULT_SIDE)) / FPS
 
 
 def check_frames(exercise_id: int, side: str | None) -> None:
-    """Hold every frame (and its close-up) to the stages' anatomical checks (ContentError)."""
+    """Hold every frame (and its close-up) to the stages' anatomical checks (ContentError); the
+    repetitions after the first show the same poses."""
     body = load_pictures().body
-    for number, frame in enumerate(frames(exercise_id, side), start=1):
+    for number, frame in enumerate(repetition(exercise_id, side), start=1):
         where = f"animation of exercise {exercise_id} ({side or 'both'}), frame {number}"
         _check_pose(frame.pose, body, where)
         if frame.inset is not None:
@@ -404,7 +422,9 @@ def animation_version(key: str) -> str:
     digest.update(repr((key, load_pictures().body, exercise.symptomatic)).encode())
     digest.update(repr(exercise.closeup).encode())
     digest.update((CONTENT_DIR / "locales" / language / "pictures.toml").read_bytes())
-    digest.update(repr(frames(exercise_id, side)).encode())
+    # One repetition and the dose: ``frames`` repeats the one as the dose says (its code is
+    # hashed with the rest of this module).
+    digest.update(repr((repetition(exercise_id, side), MOTIONS[exercise_id].dose)).encode())
     return f"{key}:{digest.hexdigest()[:12]}"
 
 

@@ -71,8 +71,10 @@ def test_the_movement_goes_from_stage_to_stage_and_back(exercise_id: int) -> Non
 
 
 def test_the_count_and_the_hold_timer() -> None:
-    counts = {f.counter for f in motion.frames(2, "right")}
-    assert counts == {Counter("count", 1, 20)}
+    # Every repetition of the dose in turn, each with its number: the loop is the whole set.
+    one = motion.repetition(2, "right")
+    numbers = [f.counter for f in motion.frames(2, "right")]
+    assert numbers == [Counter("count", n, 20) for n in range(1, 21) for _ in one]
     holds = [f for f in motion.frames(5, "left") if f.counter.kind == "hold"]
     # Three holds, each 0:00 to 0:30 at real speed, one second a frame.
     assert [(f.counter.hold, f.counter.value) for f in holds] == [
@@ -111,7 +113,10 @@ def test_the_stretch_is_let_go_and_rested_between_the_holds() -> None:
         assert any(f.pose.near not in (relaxed.near, stretched.near) for f in rest)  # moving
     assert counter_text(Counter("count", 1, 10), "fr") == "1 / 10"
     for exercise_id in (1, 2, 3, 4):
-        assert 4.0 <= motion.duration(exercise_id) <= 12.0  # one calm repetition
+        one = sum(f.repeat for f in motion.repetition(exercise_id, "left")) / motion.FPS
+        assert 4.0 <= one <= 12.0  # one calm repetition
+        count = motion.MOTIONS[exercise_id].dose.count
+        assert motion.duration(exercise_id) == pytest.approx(count * one)  # 10, 20, 20, 15 of them
 
 
 def test_keys_and_versions() -> None:

@@ -3,6 +3,7 @@ Bot API server, with a fake clock."""
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -101,7 +102,10 @@ class BotHarness:
 
 # The exercise animations the render workers draw, kept across tests and runs: each file is
 # named by its version, so a changed pose or drawing code is drawn anew (a few seconds each).
-TEST_MEDIA_DIR: Final = Path(tempfile.gettempdir()) / "sciatica-bot-test-media"
+# One folder per checkout: a folder keeps one version of each file, so two checkouts of
+# different versions tested at once on one machine would remove each other's.
+_CHECKOUT: Final = hashlib.sha256(str(Path(__file__).resolve().parents[2]).encode()).hexdigest()
+TEST_MEDIA_DIR: Final = Path(tempfile.gettempdir()) / f"sciatica-bot-test-media-{_CHECKOUT[:10]}"
 
 
 def make_settings(database_url: str, api_base_url: str, **extra: Any) -> Settings:
