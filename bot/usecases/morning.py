@@ -591,32 +591,23 @@ async def _record_states(
 ) -> None:
     """The program states: resumed after a pause, moved on by a rest day, or only the silence
     counted (by what went out or was held back, bot.domain.silence)."""
-    routines = [p for p in sent if p.kind is Kind.ROUTINE]
-    resumed = [p for p in routines if p.resumed is not None and p.rested is None]
+    # A rest day counts once it is sent (its session is marked, the program moves on a day);
+    # it takes the place of a resume. Both are one write of the new state.
+    moved = [
+        (p, state)
+        for p in sent
+        if p.kind is Kind.ROUTINE
+        and (state := p.rested if p.rested is not None else p.resumed) is not None
+    ]
     await q.resume_patients(
         db,
-        [
-            q.Resumed(p.person.id, p.person.version, _state_json(p, p.resumed.to_json()))
-            for p in resumed
-            if p.resumed is not None
-        ],
+        [q.Resumed(p.person.id, p.person.version, _state_json(p, s.to_json())) for p, s in moved],
         now,
     )
-    # A rest day counts once it is sent: its session is marked, the program moves on a day.
-    rested = [p for p in routines if p.rested is not None]
-    await q.resume_patients(
-        db,
-        [
-            q.Resumed(p.person.id, p.person.version, _state_json(p, p.rested.to_json()))
-            for p in rested
-            if p.rested is not None
-        ],
-        now,
-    )
-    for p in rested:
-        if p.session_id is not None:
+    for p, _ in moved:
+        if p.rested is not None and p.session_id is not None:
             await repo.record_outcome(db, p.session_id, RoutineOutcome.REST, now)
-    written = {p.person.id for p in (*resumed, *rested)}
+    written = {p.person.id for p, _ in moved}
     await q.save_states(
         db,
         [
